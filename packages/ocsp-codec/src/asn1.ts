@@ -22,6 +22,9 @@ export function parseDer(bytes: Uint8Array, what: string): asn1js.AsnType {
       maxDepth: 40,
       maxNodes: 20_000,
       maxContentLength: bytes.length,
+      // Embedded-value detection parses every OCTET/BIT STRING speculatively: slow, and more
+      // attack surface. pkijs parses the ones it needs itself.
+      parseEmbedded: false,
     });
   } catch (cause) {
     throw new OcspError('ERR_OCSP_MALFORMED', `${what}: not valid DER`, { cause });

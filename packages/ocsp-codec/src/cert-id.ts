@@ -45,7 +45,9 @@ export async function certIdMatches(
 ): Promise<boolean> {
   const hash = HASH_OIDS[certId.hashAlgorithm.oid];
   const serial =
-    typeof certificate === 'object' && !(certificate instanceof Uint8Array) && !('der' in certificate)
+    typeof certificate === 'object' &&
+    !(certificate instanceof Uint8Array) &&
+    !('der' in certificate)
       ? certificate.serialNumber
       : parseCertificate(certificate).serialNumber;
   if (!hash || certId.serialNumber !== serial) return false;

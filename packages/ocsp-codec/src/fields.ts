@@ -1,45 +1,60 @@
 import * as asn1js from 'asn1js';
-import type * as pkijs from 'pkijs';
 import { copyBytes, serialToHex, toHex } from './bytes.js';
+import { boolean, integer, malformed, octets, oid, sequence } from './der.js';
 import { OcspError } from './errors.js';
 import { OID, oidName } from './oids.js';
 import type { AlgorithmInfo, CertId, Extension } from './types.js';
 
-/** Conversions from pkijs objects to the codec's plain data, shared by requests and responses. */
+/** Readers for the structures requests and responses share. */
 
-export function algorithmInfo(alg: pkijs.AlgorithmIdentifier): AlgorithmInfo {
-  return Object.freeze({ oid: alg.algorithmId, name: oidName(alg.algorithmId) });
+/** AlgorithmIdentifier ::= SEQUENCE { algorithm OID, parameters ANY OPTIONAL } */
+export function algorithmFrom(block: asn1js.AsnType | undefined, what: string): AlgorithmInfo {
+  const [id, params, extra] = sequence(block, what);
+  if (extra) throw malformed(what, 'too many elements in AlgorithmIdentifier');
+  void params;
+  const value = oid(id, what);
+  return Object.freeze({ oid: value, name: oidName(value) });
 }
 
-export function certIdFrom(id: pkijs.CertID): CertId {
+/** CertID ::= SEQUENCE { hashAlgorithm, issuerNameHash, issuerKeyHash, serialNumber } (RFC 6960 §4.1.1) */
+export function certIdFrom(block: asn1js.AsnType | undefined): CertId {
+  const fields = sequence(block, 'CertID');
+  if (fields.length !== 4) throw malformed('CertID', `expected 4 fields, got ${fields.length}`);
   return Object.freeze({
-    hashAlgorithm: algorithmInfo(id.hashAlgorithm),
-    issuerNameHash: copyBytes(id.issuerNameHash.valueBlock.valueHexView),
-    issuerKeyHash: copyBytes(id.issuerKeyHash.valueBlock.valueHexView),
-    serialNumber: serialToHex(id.serialNumber.valueBlock.valueHexView),
+    hashAlgorithm: algorithmFrom(fields[0], 'CertID.hashAlgorithm'),
+    issuerNameHash: copyBytes(octets(fields[1], 'CertID.issuerNameHash')),
+    issuerKeyHash: copyBytes(octets(fields[2], 'CertID.issuerKeyHash')),
+    serialNumber: serialToHex(integer(fields[3], 'CertID.serialNumber')),
   });
 }
 
 /**
- * Extensions as plain data. RFC 5280 §4.2: an extension appears at most once; a duplicate is
- * refused, since which of two values a verifier honours is exactly what an attacker picks.
+ * Extensions ::= SEQUENCE OF Extension. RFC 5280 §4.2: an extension appears at most once; a
+ * duplicate is refused, since which of two values a verifier honours is what an attacker picks.
  */
-export function extensionsFrom(
-  list: readonly pkijs.Extension[] | undefined,
-  what: string,
-): Extension[] {
+export function extensionsFrom(block: asn1js.AsnType | undefined, what: string): Extension[] {
   const seen = new Set<string>();
-  return (list ?? []).map((ext) => {
-    if (seen.has(ext.extnID)) {
-      throw new OcspError('ERR_OCSP_MALFORMED', `${what}: duplicate extension ${ext.extnID}`);
+  return sequence(block, what).map((element) => {
+    const fields = sequence(element, what);
+    const id = oid(fields[0], what);
+    let critical = false;
+    let valueIndex = 1;
+    if (fields[1] instanceof asn1js.Boolean) {
+      critical = boolean(fields[1], what);
+      valueIndex = 2;
     }
-    seen.add(ext.extnID);
-    const name = oidName(ext.extnID);
+    const value = octets(fields[valueIndex], `${what} ${id}`);
+    if (fields.length !== valueIndex + 1) throw malformed(what, `extension ${id} has extra fields`);
+    if (seen.has(id)) {
+      throw new OcspError('ERR_OCSP_MALFORMED', `${what}: duplicate extension ${id}`);
+    }
+    seen.add(id);
+    const name = oidName(id);
     return Object.freeze({
-      oid: ext.extnID,
-      ...(name !== ext.extnID ? { name } : {}),
-      critical: ext.critical === true,
-      value: copyBytes(ext.extnValue.valueBlock.valueHexView),
+      oid: id,
+      ...(name !== id ? { name } : {}),
+      critical,
+      value: copyBytes(value),
     });
   });
 }

@@ -1,19 +1,34 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { fromSchema, parseDer } from './asn1.js';
+import { parseDer } from './asn1.js';
 import { copyBytes, serialFromHex, toBase64 } from './bytes.js';
 import { computeCertId } from './cert-id.js';
+import {
+  bitString,
+  explicit,
+  isContext,
+  malformed,
+  rawBytes,
+  sequence,
+  smallNumber,
+} from './der.js';
 import { OcspError } from './errors.js';
 import {
-  algorithmInfo,
+  algorithmFrom,
   certIdFrom,
   extensionsFrom,
   nonceExtensionValue,
   nonceFrom,
 } from './fields.js';
-import { formatName } from './names.js';
+import { formatNameElement } from './names.js';
 import { OID } from './oids.js';
-import type { CertId, CertificateInput, DecodedRequest, HashAlgorithmName } from './types.js';
+import type {
+  AlgorithmInfo,
+  CertId,
+  CertificateInput,
+  DecodedRequest,
+  HashAlgorithmName,
+} from './types.js';
 
 export interface RequestOptions {
   /** CertID hash: SHA-1 (the default every responder takes, RFC 5019 §2.1.1) or SHA-256. */
@@ -110,45 +125,75 @@ export function toPkijsCertId(id: CertId): pkijs.CertID {
  * reported (`signed`), not verified.
  */
 export function decodeRequest(der: Uint8Array): DecodedRequest {
-  const asn1 = parseDer(der, 'OCSPRequest');
-  const req = fromSchema('OCSPRequest', () => new pkijs.OCSPRequest({ schema: asn1 }));
-  return fromSchema('OCSPRequest', () => {
-    const tbs = req.tbsRequest;
-    if (tbs.requestList.length === 0) {
-      throw new OcspError('ERR_OCSP_MALFORMED', 'OCSPRequest: empty requestList');
-    }
-    const extensions = extensionsFrom(tbs.requestExtensions, 'OCSPRequest');
-    const nonce = nonceFrom(extensions);
-    const signature = req.optionalSignature;
-    const requestorName = tbs.requestorName;
+  // OCSPRequest ::= SEQUENCE { tbsRequest TBSRequest, optionalSignature [0] EXPLICIT Signature OPTIONAL }
+  const outer = sequence(parseDer(der, 'OCSPRequest'), 'OCSPRequest');
+  if (outer.length > 2 || (outer[1] && !isContext(outer[1], 0))) {
+    throw malformed('OCSPRequest', 'unexpected elements');
+  }
+  // TBSRequest ::= SEQUENCE { version [0] EXPLICIT DEFAULT v1, requestorName [1] EXPLICIT GeneralName
+  //   OPTIONAL, requestList SEQUENCE OF Request, requestExtensions [2] EXPLICIT Extensions OPTIONAL }
+  const fields = sequence(outer[0], 'TBSRequest');
+  let i = 0;
+  let version = 0;
+  if (isContext(fields[i], 0))
+    version = smallNumber(explicit(fields[i++], 0, 'TBSRequest.version'), 'TBSRequest.version');
+  let requestorName: string | undefined;
+  if (isContext(fields[i], 1))
+    requestorName = generalName(explicit(fields[i++], 1, 'TBSRequest.requestorName'));
+  const requests = sequence(fields[i++], 'TBSRequest.requestList').map((request) => {
+    // Request ::= SEQUENCE { reqCert CertID, singleRequestExtensions [0] EXPLICIT Extensions OPTIONAL }
+    const [reqCert, exts, extra] = sequence(request, 'Request');
+    if (extra || (exts && !isContext(exts, 0))) throw malformed('Request', 'unexpected elements');
     return Object.freeze({
-      version: tbs.version ?? 0,
-      ...(requestorName
-        ? {
-            requestorName:
-              requestorName.type === 4
-                ? formatName(requestorName.value as pkijs.RelativeDistinguishedNames)
-                : String(requestorName.value),
-          }
-        : {}),
-      requests: Object.freeze(
-        tbs.requestList.map((r) =>
-          Object.freeze({
-            certId: certIdFrom(r.reqCert),
-            extensions: extensionsFrom(r.singleRequestExtensions, 'Request'),
-          }),
-        ),
+      certId: certIdFrom(reqCert),
+      extensions: Object.freeze(
+        exts ? extensionsFrom(explicit(exts, 0, 'Request'), 'Request') : [],
       ),
-      extensions,
-      ...(nonce ? { nonce } : {}),
-      signed: signature !== undefined,
-      ...(signature ? { signatureAlgorithm: algorithmInfo(signature.signatureAlgorithm) } : {}),
-      certificates: Object.freeze(
-        (signature?.certs ?? []).map((c) => new Uint8Array(c.toSchema().toBER(false))),
-      ),
-      der: copyBytes(der),
     });
   });
+  if (requests.length === 0) throw malformed('OCSPRequest', 'empty requestList');
+  let extensions: ReturnType<typeof extensionsFrom> = [];
+  if (isContext(fields[i], 2))
+    extensions = extensionsFrom(
+      explicit(fields[i++], 2, 'TBSRequest.requestExtensions'),
+      'OCSPRequest',
+    );
+  if (fields.length !== i) throw malformed('TBSRequest', 'unexpected elements');
+  const nonce = nonceFrom(extensions);
+
+  // Signature ::= SEQUENCE { signatureAlgorithm, signature BIT STRING, certs [0] EXPLICIT SEQUENCE OF Certificate OPTIONAL }
+  let signatureAlgorithm: AlgorithmInfo | undefined;
+  let certificates: Uint8Array[] = [];
+  if (outer[1]) {
+    const [alg, sig, certs] = sequence(
+      explicit(outer[1], 0, 'OCSPRequest.optionalSignature'),
+      'Signature',
+    );
+    signatureAlgorithm = algorithmFrom(alg, 'Signature.signatureAlgorithm');
+    bitString(sig, 'Signature.signature');
+    if (certs)
+      certificates = sequence(explicit(certs, 0, 'Signature.certs'), 'Signature.certs').map(
+        rawBytes,
+      );
+  }
+  return Object.freeze({
+    version,
+    ...(requestorName !== undefined ? { requestorName } : {}),
+    requests: Object.freeze(requests),
+    extensions: Object.freeze(extensions),
+    ...(nonce ? { nonce } : {}),
+    signed: outer[1] !== undefined,
+    ...(signatureAlgorithm ? { signatureAlgorithm } : {}),
+    certificates: Object.freeze(certificates),
+    der: copyBytes(der),
+  });
+}
+
+// GeneralName (RFC 5280 §4.2.1.6): a directoryName [4] is shown as a DN, the rest by tag.
+function generalName(block: asn1js.AsnType): string {
+  if (isContext(block, 4))
+    return formatNameElement(explicit(block, 4, 'GeneralName'), 'GeneralName');
+  return `[${block.idBlock.tagNumber}]`;
 }
 
 /** RFC 5019 §5 / RFC 9919: a GET URL is usable when the whole URL is at most this long. */

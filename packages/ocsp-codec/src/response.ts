@@ -1,10 +1,23 @@
 import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
-import { fromSchema, parseDer } from './asn1.js';
+import { parseDer } from './asn1.js';
 import { copyBytes } from './bytes.js';
+import {
+  bitString,
+  children,
+  explicit,
+  generalizedTime,
+  isContext,
+  malformed,
+  octets,
+  oid,
+  rawBytes,
+  readTlv,
+  sequence,
+  smallNumber,
+} from './der.js';
 import { OcspError } from './errors.js';
-import { algorithmInfo, certIdFrom, extensionsFrom, nonceFrom } from './fields.js';
-import { formatName } from './names.js';
+import { algorithmFrom, certIdFrom, extensionsFrom, nonceFrom } from './fields.js';
+import { formatNameElement } from './names.js';
 import { OID } from './oids.js';
 import type {
   BasicResponse,
@@ -44,10 +57,11 @@ export const REASON_CODES: Record<RevocationReason, number> = Object.fromEntries
   Object.entries(REASONS).map(([code, name]) => [name, Number(code)]),
 ) as Record<RevocationReason, number>;
 
-/** @internal a decoded response with the pkijs object kept for verification. */
+/** @internal a decoded response with the parsed signature parts kept for verification. */
 export interface ParsedResponse {
   readonly decoded: DecodedResponse;
-  readonly basic?: pkijs.BasicOCSPResponse;
+  readonly signatureAlgorithm?: asn1js.AsnType;
+  readonly signature?: asn1js.BitString;
 }
 
 /**
@@ -66,162 +80,191 @@ export function decodeResponse(der: Uint8Array): DecodedResponse {
 
 /** @internal */
 export function parseResponse(der: Uint8Array): ParsedResponse {
-  const asn1 = parseDer(der, 'OCSPResponse');
-  const outer = fromSchema('OCSPResponse', () => new pkijs.OCSPResponse({ schema: asn1 }));
-  const statusBlock = outer.responseStatus.valueBlock;
-  const code =
-    statusBlock.isHexOnly || statusBlock.valueHexView.length > 1 ? -1 : statusBlock.valueDec;
+  // OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED, responseBytes [0] EXPLICIT ResponseBytes OPTIONAL }
+  const outer = sequence(parseDer(der, 'OCSPResponse'), 'OCSPResponse');
+  if (!(outer[0] instanceof asn1js.Enumerated)) {
+    throw malformed('OCSPResponse', 'responseStatus is not ENUMERATED');
+  }
+  const code = smallNumber(outer[0], 'OCSPResponse.responseStatus');
   const responseStatus = RESPONSE_STATUSES[code];
   if (!responseStatus) {
-    throw new OcspError('ERR_OCSP_MALFORMED', `OCSPResponse: unknown responseStatus ${code}`);
+    throw malformed('OCSPResponse', `unknown responseStatus ${code === -1 ? '(too large)' : code}`);
+  }
+  if (outer.length > 2 || (outer[1] && !isContext(outer[1], 0))) {
+    throw malformed('OCSPResponse', 'unexpected elements after responseStatus');
   }
   const copy = copyBytes(der);
   if (responseStatus !== 'successful') {
     return { decoded: Object.freeze({ responseStatus, der: copy }) };
   }
-  const bytes = outer.responseBytes;
-  if (!bytes) {
-    throw new OcspError(
-      'ERR_OCSP_MALFORMED',
-      'OCSPResponse: successful status without responseBytes',
-    );
-  }
-  if (bytes.responseType !== OID.ocspBasic) {
+  if (!outer[1]) throw malformed('OCSPResponse', 'successful status without responseBytes');
+  // ResponseBytes ::= SEQUENCE { responseType OID, response OCTET STRING }
+  const [typeBlock, responseBlock, extra] = sequence(
+    explicit(outer[1], 0, 'OCSPResponse.responseBytes'),
+    'ResponseBytes',
+  );
+  if (extra) throw malformed('ResponseBytes', 'too many elements');
+  const responseType = oid(typeBlock, 'ResponseBytes.responseType');
+  const response = octets(responseBlock, 'ResponseBytes.response');
+  if (responseType !== OID.ocspBasic) {
     throw new OcspError(
       'ERR_OCSP_UNSUPPORTED_RESPONSE_TYPE',
-      `OCSPResponse: responseType ${bytes.responseType} is not id-pkix-ocsp-basic`,
+      `OCSPResponse: responseType ${responseType} is not id-pkix-ocsp-basic`,
     );
   }
-  const inner = parseDer(bytes.response.valueBlock.valueHexView, 'BasicOCSPResponse');
-  const emptyList = fillEmptyResponseList(inner);
-  const basic = fromSchema(
-    'BasicOCSPResponse',
-    () => new pkijs.BasicOCSPResponse({ schema: inner }),
-  );
-  if (emptyList) basic.tbsResponseData.responses = [];
-  const decodedBasic = fromSchema('BasicOCSPResponse', () => describeBasic(basic));
-  return {
-    decoded: Object.freeze({
-      responseStatus,
-      responseType: bytes.responseType,
-      basic: decodedBasic,
-      der: copy,
-    }),
-    basic,
-  };
-}
-
-/**
- * pkijs 4 cannot read an empty `responses` SEQUENCE (it iterates an undefined match), yet such
- * a response is well-formed (BoringSSL's no_response vector). Put a placeholder in the parsed
- * tree for pkijs to read and drop it afterwards; the signed bytes (tbsView) are not touched.
- */
-function fillEmptyResponseList(basic: asn1js.AsnType): boolean {
-  const tbs = basic instanceof asn1js.Sequence ? basic.valueBlock.value[0] : undefined;
-  if (!(tbs instanceof asn1js.Sequence)) return false;
-  const list = tbs.valueBlock.value.find(
-    (block, i) => i > 0 && block instanceof asn1js.Sequence && block.idBlock.tagClass === 1,
-  );
-  if (!(list instanceof asn1js.Sequence) || list.valueBlock.value.length > 0) return false;
-  list.valueBlock.value.push(asn1js.fromBER(PLACEHOLDER_SINGLE).result);
-  return true;
-}
-
-const PLACEHOLDER_SINGLE = new pkijs.SingleResponse({
-  certID: new pkijs.CertID({
-    hashAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: OID.sha1 }),
-    issuerNameHash: new asn1js.OctetString(),
-    issuerKeyHash: new asn1js.OctetString(),
-    serialNumber: new asn1js.Integer({ value: 1 }),
-  }),
-  certStatus: new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 2 } }),
-  thisUpdate: new Date(0),
-})
-  .toSchema()
-  .toBER(false);
-
-function describeBasic(basic: pkijs.BasicOCSPResponse): BasicResponse {
-  const data = basic.tbsResponseData;
-  const extensions = extensionsFrom(data.responseExtensions, 'ResponseData');
-  const nonce = nonceFrom(extensions);
-  return Object.freeze({
-    version: data.version ?? 0,
-    responderId: responderId(data.responderID),
-    producedAt: data.producedAt,
-    responses: Object.freeze(data.responses.map(singleResponse)),
-    extensions: Object.freeze(extensions),
-    ...(nonce ? { nonce } : {}),
-    signatureAlgorithm: algorithmInfo(basic.signatureAlgorithm),
-    signature: copyBytes(basic.signature.valueBlock.valueHexView),
-    certificates: Object.freeze(
-      (basic.certs ?? []).map((c) => new Uint8Array(c.toSchema().toBER(false))),
-    ),
-    tbsResponseData: copyBytes(data.tbsView),
-  });
-}
-
-function responderId(id: unknown): ResponderId {
-  if (id instanceof pkijs.RelativeDistinguishedNames) {
-    return Object.freeze({
-      type: 'byName',
-      name: formatName(id),
-      der: new Uint8Array(id.toSchema().toBER(false)),
+  // BasicOCSPResponse ::= SEQUENCE { tbsResponseData, signatureAlgorithm, signature BIT STRING,
+  //                                  certs [0] EXPLICIT SEQUENCE OF Certificate OPTIONAL }
+  // Split by hand so the embedded certificates are only sliced, not parsed: verification parses
+  // the one it needs, and decoding stays cheap for responses that carry a chain.
+  const top = readTlv(response, 0, 'BasicOCSPResponse');
+  if (top.tag !== 0x30 || top.end !== response.length) {
+    throw malformed('BasicOCSPResponse', 'expected one SEQUENCE');
+  }
+  const parts = children(response, top, 'BasicOCSPResponse');
+  if (parts.length < 3 || parts.length > 4)
+    throw malformed('BasicOCSPResponse', 'expected 3 or 4 elements');
+  const element = (i: number) =>
+    parseDer(response.subarray(parts[i]!.start, parts[i]!.end), 'BasicOCSPResponse');
+  const tbs = element(0);
+  const sigAlg = element(1);
+  const signature = bitString(element(2), 'BasicOCSPResponse.signature');
+  let certificates: Uint8Array[] = [];
+  const certsPart = parts[3];
+  if (certsPart) {
+    if (certsPart.tag !== 0xa0) throw malformed('BasicOCSPResponse', 'certs must be [0] EXPLICIT');
+    const [list, extra] = children(response, certsPart, 'BasicOCSPResponse.certs');
+    if (!list || extra || list.tag !== 0x30)
+      throw malformed('BasicOCSPResponse.certs', 'expected a SEQUENCE OF Certificate');
+    certificates = children(response, list, 'BasicOCSPResponse.certs').map((cert) => {
+      if (cert.tag !== 0x30)
+        throw malformed('BasicOCSPResponse.certs', 'a certificate is not a SEQUENCE');
+      return response.slice(cert.start, cert.end);
     });
   }
-  if (id instanceof asn1js.OctetString) {
-    return Object.freeze({ type: 'byKey', keyHash: copyBytes(id.valueBlock.valueHexView) });
-  }
-  throw new OcspError(
-    'ERR_OCSP_MALFORMED',
-    'ResponseData: responderID is neither byName nor byKey',
-  );
+  const basic: BasicResponse = Object.freeze({
+    ...responseData(tbs),
+    signatureAlgorithm: algorithmFrom(sigAlg, 'BasicOCSPResponse.signatureAlgorithm'),
+    signature: copyBytes(signature.valueBlock.valueHexView),
+    certificates: Object.freeze(certificates),
+    tbsResponseData: rawBytes(tbs),
+  });
+  return {
+    decoded: Object.freeze({ responseStatus, responseType, basic, der: copy }),
+    signatureAlgorithm: sigAlg,
+    signature,
+  };
 }
 
-function singleResponse(single: pkijs.SingleResponse): SingleResponse {
-  const status = single.certStatus as asn1js.BaseBlock;
-  const tag = status.idBlock.tagNumber;
-  const extensions = extensionsFrom(single.singleExtensions, 'SingleResponse');
-  const base = {
-    certId: certIdFrom(single.certID),
-    thisUpdate: single.thisUpdate,
-    ...(single.nextUpdate ? { nextUpdate: single.nextUpdate } : {}),
-    extensions: Object.freeze(extensions),
-  };
-  if (status.idBlock.tagClass !== 3 || tag > 2) {
-    throw new OcspError(
-      'ERR_OCSP_MALFORMED',
-      'SingleResponse: certStatus is not good/revoked/unknown',
+// ResponseData ::= SEQUENCE { version [0] EXPLICIT Version DEFAULT v1, responderID ResponderID,
+//   producedAt GeneralizedTime, responses SEQUENCE OF SingleResponse,
+//   responseExtensions [1] EXPLICIT Extensions OPTIONAL }
+function responseData(block: asn1js.AsnType | undefined) {
+  const fields = sequence(block, 'ResponseData');
+  let i = 0;
+  let version = 0;
+  if (isContext(fields[0], 0)) {
+    version = smallNumber(explicit(fields[0], 0, 'ResponseData.version'), 'ResponseData.version');
+    i++;
+  }
+  const responderId = responderIdFrom(fields[i++]);
+  const producedAt = generalizedTime(fields[i++], 'ResponseData.producedAt');
+  const responses = sequence(fields[i++], 'ResponseData.responses').map(singleResponse);
+  let extensions: ReturnType<typeof extensionsFrom> = [];
+  if (fields[i]) {
+    extensions = extensionsFrom(
+      explicit(fields[i], 1, 'ResponseData.responseExtensions'),
+      'ResponseData',
     );
+    i++;
   }
-  if (tag !== 1) {
-    const certStatus: CertStatus = tag === 0 ? 'good' : 'unknown';
-    return Object.freeze({ ...base, certStatus });
+  if (fields.length !== i) throw malformed('ResponseData', 'unexpected elements');
+  const nonce = nonceFrom(extensions);
+  return {
+    version,
+    responderId,
+    producedAt,
+    responses: Object.freeze(responses),
+    extensions: Object.freeze(extensions),
+    ...(nonce ? { nonce } : {}),
+  };
+}
+
+// ResponderID ::= CHOICE { byName [1] Name, byKey [2] KeyHash }
+function responderIdFrom(block: asn1js.AsnType | undefined): ResponderId {
+  if (isContext(block, 1)) {
+    const name = explicit(block, 1, 'ResponderID.byName');
+    return Object.freeze({
+      type: 'byName',
+      name: formatNameElement(name, 'ResponderID.byName'),
+      der: rawBytes(name),
+    });
   }
-  // RevokedInfo ::= SEQUENCE { revocationTime GeneralizedTime, revocationReason [0] EXPLICIT CRLReason OPTIONAL }
-  const parts = (status as asn1js.Constructed).valueBlock.value;
-  const time = parts[0];
-  if (!(time instanceof asn1js.GeneralizedTime)) {
-    throw new OcspError('ERR_OCSP_MALFORMED', 'RevokedInfo: revocationTime missing');
+  if (isContext(block, 2)) {
+    const keyHash = octets(explicit(block, 2, 'ResponderID.byKey'), 'ResponderID.byKey');
+    return Object.freeze({ type: 'byKey', keyHash: copyBytes(keyHash) });
   }
-  let revocationReason: RevocationReason | undefined;
-  const reasonTag = parts[1];
-  if (reasonTag) {
-    const reason = (reasonTag as asn1js.Constructed).valueBlock.value?.[0];
-    if (!(reason instanceof asn1js.Enumerated)) {
-      throw new OcspError('ERR_OCSP_MALFORMED', 'RevokedInfo: revocationReason is not ENUMERATED');
-    }
-    revocationReason = REASONS[reason.valueBlock.valueDec];
-    if (!revocationReason) {
-      throw new OcspError(
-        'ERR_OCSP_MALFORMED',
-        `RevokedInfo: unknown CRLReason ${reason.valueBlock.valueDec}`,
-      );
-    }
+  throw malformed('ResponseData', 'responderID is neither byName [1] nor byKey [2]');
+}
+
+// SingleResponse ::= SEQUENCE { certID CertID, certStatus CertStatus, thisUpdate GeneralizedTime,
+//   nextUpdate [0] EXPLICIT GeneralizedTime OPTIONAL, singleExtensions [1] EXPLICIT Extensions OPTIONAL }
+function singleResponse(block: asn1js.AsnType): SingleResponse {
+  const fields = sequence(block, 'SingleResponse');
+  const certId = certIdFrom(fields[0]);
+  const status = certStatusFrom(fields[1]);
+  const thisUpdate = generalizedTime(fields[2], 'SingleResponse.thisUpdate');
+  let i = 3;
+  let nextUpdate: Date | undefined;
+  if (isContext(fields[i], 0)) {
+    nextUpdate = generalizedTime(
+      explicit(fields[i], 0, 'SingleResponse.nextUpdate'),
+      'SingleResponse.nextUpdate',
+    );
+    i++;
   }
+  let extensions: ReturnType<typeof extensionsFrom> = [];
+  if (isContext(fields[i], 1)) {
+    extensions = extensionsFrom(
+      explicit(fields[i], 1, 'SingleResponse.singleExtensions'),
+      'SingleResponse',
+    );
+    i++;
+  }
+  if (fields.length !== i) throw malformed('SingleResponse', 'unexpected elements');
   return Object.freeze({
-    ...base,
-    certStatus: 'revoked',
-    revocationTime: time.toDate(),
-    ...(revocationReason ? { revocationReason } : {}),
+    certId,
+    ...status,
+    thisUpdate,
+    ...(nextUpdate ? { nextUpdate } : {}),
+    extensions: Object.freeze(extensions),
   });
+}
+
+// CertStatus ::= CHOICE { good [0] IMPLICIT NULL, revoked [1] IMPLICIT RevokedInfo, unknown [2] IMPLICIT NULL }
+// RevokedInfo ::= SEQUENCE { revocationTime GeneralizedTime, revocationReason [0] EXPLICIT CRLReason OPTIONAL }
+function certStatusFrom(block: asn1js.AsnType | undefined): {
+  certStatus: CertStatus;
+  revocationTime?: Date;
+  revocationReason?: RevocationReason;
+} {
+  if (isContext(block, 0) || isContext(block, 2)) {
+    if (block!.idBlock.isConstructed || block!.valueBeforeDecodeView.length !== 2) {
+      throw malformed('SingleResponse', 'good/unknown must be an empty primitive');
+    }
+    return { certStatus: isContext(block, 0) ? 'good' : 'unknown' };
+  }
+  if (!isContext(block, 1) || !(block instanceof asn1js.Constructed)) {
+    throw malformed('SingleResponse', 'certStatus is not good/revoked/unknown');
+  }
+  const [time, reasonBlock, extra] = block.valueBlock.value;
+  if (extra) throw malformed('RevokedInfo', 'unexpected elements');
+  const revocationTime = generalizedTime(time, 'RevokedInfo.revocationTime');
+  if (!reasonBlock) return { certStatus: 'revoked', revocationTime };
+  const reason = explicit(reasonBlock, 0, 'RevokedInfo.revocationReason');
+  if (!(reason instanceof asn1js.Enumerated)) {
+    throw malformed('RevokedInfo', 'revocationReason is not ENUMERATED');
+  }
+  const revocationReason = REASONS[smallNumber(reason, 'RevokedInfo.revocationReason')];
+  if (!revocationReason) throw malformed('RevokedInfo', 'unknown CRLReason');
+  return { certStatus: 'revoked', revocationTime, revocationReason };
 }

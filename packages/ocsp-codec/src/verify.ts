@@ -6,7 +6,7 @@ import { digest } from './digest.js';
 import { OcspError } from './errors.js';
 import { describeCertId } from './fields.js';
 import { OID } from './oids.js';
-import { parseResponse } from './response.js';
+import { type ParsedResponse, parseResponse } from './response.js';
 import type {
   BasicResponse,
   CertificateInfo,
@@ -75,7 +75,7 @@ export async function verifyResponse(
   const der = response instanceof Uint8Array ? response : response.der;
   const parsed = parseResponse(der);
   const decoded = parsed.decoded;
-  if (decoded.responseStatus !== 'successful' || !parsed.basic) {
+  if (decoded.responseStatus !== 'successful' || !parsed.signature) {
     throw new OcspError('ERR_OCSP_UNSUCCESSFUL', `responder answered ${decoded.responseStatus}`, {
       responseStatus: decoded.responseStatus,
     });
@@ -92,8 +92,8 @@ export async function verifyResponse(
   checkCriticalExtensions(basic);
 
   const single = await findSingle(basic, certificate, issuer);
-  const signer = await findSigner(basic, parsed.basic, issuer, now, skewMs);
-  await checkSignature(parsed.basic, signer.certificate);
+  const signer = await findSigner(basic, issuer, now, skewMs);
+  await checkSignature(basic, parsed, signer.certificate);
   checkTimes(single, now, skewMs, options.requireNextUpdate ?? true);
   checkNonce(basic, options);
 
@@ -177,7 +177,6 @@ async function responderIdMatches(basic: BasicResponse, cert: CertificateInfo): 
 // RFC 6960 §4.2.2.2: the issuer itself, or a responder it authorised directly.
 async function findSigner(
   basic: BasicResponse,
-  raw: pkijs.BasicOCSPResponse,
   issuer: CertificateInfo,
   now: Date,
   skewMs: number,
@@ -194,7 +193,7 @@ async function findSigner(
       continue;
     }
     if (!(await responderIdMatches(basic, candidate))) continue;
-    const problem = await delegationProblem(candidate, raw.certs?.[i], issuer, now, skewMs);
+    const problem = await delegationProblem(candidate, issuer, now, skewMs);
     if (problem === undefined) return { kind: 'delegated', certificate: candidate };
     reasons.push(problem);
   }
@@ -209,7 +208,6 @@ async function findSigner(
 
 async function delegationProblem(
   candidate: CertificateInfo,
-  raw: pkijs.Certificate | undefined,
   issuer: CertificateInfo,
   now: Date,
   skewMs: number,
@@ -222,7 +220,7 @@ async function delegationProblem(
   if (!bytesEqual(candidate.issuerDer, issuer.subjectDer)) {
     return `${candidate.subject} was not issued by ${issuer.subject}`;
   }
-  const cert = raw ?? pkijsCertificate(candidate);
+  const cert = pkijsCertificate(candidate);
   const issuerCert = pkijsCertificate(issuer);
   let valid = false;
   try {
@@ -246,7 +244,8 @@ async function delegationProblem(
 }
 
 async function checkSignature(
-  basic: pkijs.BasicOCSPResponse,
+  basic: BasicResponse,
+  parsed: ParsedResponse,
   signer: CertificateInfo,
 ): Promise<void> {
   let valid: boolean;
@@ -254,17 +253,17 @@ async function checkSignature(
     valid = await pkijs
       .getCrypto(true)
       .verifyWithPublicKey(
-        exactBuffer(basic.tbsResponseData.tbsView),
-        basic.signature,
+        exactBuffer(basic.tbsResponseData),
+        parsed.signature!,
         pkijsCertificate(signer).subjectPublicKeyInfo,
-        basic.signatureAlgorithm,
+        new pkijs.AlgorithmIdentifier({ schema: parsed.signatureAlgorithm }),
       );
   } catch (cause) {
     const message = cause instanceof Error ? cause.message : String(cause);
     if (/unsupported|unknown|not supported|algorithm/i.test(message)) {
       throw new OcspError(
         'ERR_OCSP_UNSUPPORTED_ALGORITHM',
-        `cannot verify signature algorithm ${basic.signatureAlgorithm.algorithmId}`,
+        `cannot verify signature algorithm ${basic.signatureAlgorithm.oid}`,
         { cause },
       );
     }

@@ -84,7 +84,11 @@ describe('GET or POST (RFC 5019 §5)', () => {
 
 describe('decodeRequest', () => {
   it('refuses what is not a request with a typed error', () => {
-    for (const bytes of [new Uint8Array(), new Uint8Array([0x30, 0x00]), readVector('pyca-resp-sha256.der')]) {
+    for (const bytes of [
+      new Uint8Array(),
+      new Uint8Array([0x30, 0x00]),
+      readVector('pyca-resp-sha256.der'),
+    ]) {
       try {
         decodeRequest(bytes);
         expect.unreachable();

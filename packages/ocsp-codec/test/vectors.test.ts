@@ -25,14 +25,25 @@ interface ExpectedCertId {
   serialNumber: string;
 }
 
-function expectCertId(got: { hashAlgorithm: { name: string }; issuerNameHash: Uint8Array; issuerKeyHash: Uint8Array; serialNumber: string }, want: ExpectedCertId) {
+function expectCertId(
+  got: {
+    hashAlgorithm: { name: string };
+    issuerNameHash: Uint8Array;
+    issuerKeyHash: Uint8Array;
+    serialNumber: string;
+  },
+  want: ExpectedCertId,
+) {
   expect(opensslHash(got.hashAlgorithm.name)).toBe(want.hashAlgorithm);
   expect(toHex(got.issuerNameHash)).toBe(want.issuerNameHash);
   expect(toHex(got.issuerKeyHash)).toBe(want.issuerKeyHash);
   expect(got.serialNumber).toBe(want.serialNumber);
 }
 
-function expectExtensions(got: readonly Extension[], want: { name: string; critical: boolean; nonce_extnValue_hex?: string }[]) {
+function expectExtensions(
+  got: readonly Extension[],
+  want: { name: string; critical: boolean; nonce_extnValue_hex?: string }[],
+) {
   expect(got.map((e) => e.name ?? e.oid)).toEqual(want.map((e) => e.name));
   expect(got.map((e) => e.critical)).toEqual(want.map((e) => e.critical));
   want.forEach((e, i) => {
@@ -84,10 +95,14 @@ describe('shared vectors decode like openssl prints them', () => {
         expect(req.signed).toBe(expected.signed);
         expect(req.certificates).toHaveLength(expected.certsCount);
         expect(req.requests).toHaveLength(expected.requestCount);
-        req.requests.forEach((r, i) => expectCertId(r.certId, expected.requestList[i].certId));
+        req.requests.forEach((r, i) => {
+          expectCertId(r.certId, expected.requestList[i].certId);
+        });
         expectExtensions(req.extensions, expected.requestExtensions ?? []);
-        if (expected.signatureAlgorithm) expect(req.signatureAlgorithm?.name).toBe(expected.signatureAlgorithm);
-        if (expected.requestorName) expect(`DirName:${opensslName(req.requestorName!)}`).toBe(expected.requestorName);
+        if (expected.signatureAlgorithm)
+          expect(req.signatureAlgorithm?.name).toBe(expected.signatureAlgorithm);
+        if (expected.requestorName)
+          expect(`DirName:${opensslName(req.requestorName!)}`).toBe(expected.requestorName);
         return;
       }
       const res = decodeResponse(der);
@@ -108,10 +123,12 @@ describe('shared vectors decode like openssl prints them', () => {
       const rid = expected.responderId;
       if (rid.type === 'byName') {
         expect(basic.responderId.type).toBe('byName');
-        if (basic.responderId.type === 'byName') expect(opensslName(basic.responderId.name)).toBe(rid.name);
+        if (basic.responderId.type === 'byName')
+          expect(opensslName(basic.responderId.name)).toBe(rid.name);
       } else {
         expect(basic.responderId.type).toBe('byKey');
-        if (basic.responderId.type === 'byKey') expect(toHex(basic.responderId.keyHash)).toBe(rid.keyHash);
+        if (basic.responderId.type === 'byKey')
+          expect(toHex(basic.responderId.keyHash)).toBe(rid.keyHash);
       }
       expect(iso(basic.producedAt)).toBe(expected.producedAt);
       expect(basic.signatureAlgorithm.name).toBe(expected.signatureAlgorithm);
@@ -143,22 +160,97 @@ const VERIFY_CASES: {
   at?: string;
   want: 'good' | 'revoked' | 'unknown' | OcspErrorCode;
 }[] = [
-  { file: 'go-ocspResponse-gts.der', issuer: 'certs/go-gts-ca-1c3.pem', serial: 'F374542E3C7A68360A00000001103462', want: 'good' },
-  { file: 'bssl-good_response_sha256.der', issuer: 'certs/bssl-good_response_sha256.ca.pem', leaf: 'certs/bssl-good_response_sha256.leaf.pem', at: '2017-03-05T00:00:00Z', want: 'good' },
-  { file: 'bssl-has_version.der', issuer: 'certs/bssl-has_version.ca.pem', leaf: 'certs/bssl-has_version.leaf.pem', at: '2017-03-05T00:00:00Z', want: 'good' },
-  { file: 'bssl-multiple_response_good_revoked.der', issuer: 'certs/bssl-multiple_response_good_revoked.ca.pem', leaf: 'certs/bssl-multiple_response_good_revoked.leaf.pem', at: '2017-03-05T00:00:00Z', want: 'revoked' },
-  { file: 'bssl-no_response.der', issuer: 'certs/bssl-no_response.ca.pem', leaf: 'certs/bssl-no_response.leaf.pem', at: '2017-03-05T00:00:00Z', want: 'ERR_OCSP_CERTID_MISMATCH' },
+  {
+    file: 'go-ocspResponse-gts.der',
+    issuer: 'certs/go-gts-ca-1c3.pem',
+    serial: 'F374542E3C7A68360A00000001103462',
+    want: 'good',
+  },
+  {
+    file: 'bssl-good_response_sha256.der',
+    issuer: 'certs/bssl-good_response_sha256.ca.pem',
+    leaf: 'certs/bssl-good_response_sha256.leaf.pem',
+    at: '2017-03-05T00:00:00Z',
+    want: 'good',
+  },
+  {
+    file: 'bssl-has_version.der',
+    issuer: 'certs/bssl-has_version.ca.pem',
+    leaf: 'certs/bssl-has_version.leaf.pem',
+    at: '2017-03-05T00:00:00Z',
+    want: 'good',
+  },
+  {
+    file: 'bssl-multiple_response_good_revoked.der',
+    issuer: 'certs/bssl-multiple_response_good_revoked.ca.pem',
+    leaf: 'certs/bssl-multiple_response_good_revoked.leaf.pem',
+    at: '2017-03-05T00:00:00Z',
+    want: 'revoked',
+  },
+  {
+    file: 'bssl-no_response.der',
+    issuer: 'certs/bssl-no_response.ca.pem',
+    leaf: 'certs/bssl-no_response.leaf.pem',
+    at: '2017-03-05T00:00:00Z',
+    want: 'ERR_OCSP_CERTID_MISMATCH',
+  },
   // openssl ignores the unknown critical extension; BoringSSL and Go refuse it, as do we.
-  { file: 'bssl-has_critical_response_extension.der', issuer: 'certs/bssl-has_critical_response_extension.ca.pem', leaf: 'certs/bssl-has_critical_response_extension.leaf.pem', at: '2017-03-05T00:00:00Z', want: 'ERR_OCSP_UNSUPPORTED_CRITICAL_EXTENSION' },
+  {
+    file: 'bssl-has_critical_response_extension.der',
+    issuer: 'certs/bssl-has_critical_response_extension.ca.pem',
+    leaf: 'certs/bssl-has_critical_response_extension.leaf.pem',
+    at: '2017-03-05T00:00:00Z',
+    want: 'ERR_OCSP_UNSUPPORTED_CRITICAL_EXTENSION',
+  },
   // openssl fails building a chain for the test CA (no basicConstraints); the delegation itself
   // (EKU, issued directly by the issuer, signature) is sound, as BoringSSL's test says.
-  { file: 'bssl-ocsp_sign_indirect.der', issuer: 'certs/bssl-ocsp_sign_indirect.ca.pem', leaf: 'certs/bssl-ocsp_sign_indirect.leaf.pem', at: '2017-03-05T00:00:00Z', want: 'good' },
-  { file: 'bssl-bad_signature.der', issuer: 'certs/bssl-bad_signature.ca.pem', leaf: 'certs/bssl-bad_signature.leaf.pem', at: '2017-03-05T00:00:00Z', want: 'ERR_OCSP_SIGNATURE' },
-  { file: 'awslc-ocsp_response_sha256.der', issuer: 'certs/awslc-ca_cert.pem', leaf: 'certs/awslc-rsa_cert.pem', want: 'good' },
-  { file: 'awslc-ocsp_response_revoked_sha256.der', issuer: 'certs/awslc-ca_cert.pem', leaf: 'certs/awslc-rsa_cert.pem', want: 'revoked' },
-  { file: 'openssl-ND1.der', issuer: 'certs/openssl-ND1_Issuer_ICA.pem', serial: '22E1332220A048DF29B2BF9A31C29B07', at: '2012-10-12T00:00:00Z', want: 'good' },
-  { file: 'openssl-ISOP_ND1.der', issuer: 'certs/openssl-ND1_Issuer_ICA.pem', serial: '22E1332220A048DF29B2BF9A31C29B07', at: '2012-10-12T00:00:00Z', want: 'ERR_OCSP_SIGNATURE' },
-  { file: 'openssl-WRID_ND1.der', issuer: 'certs/openssl-ND1_Issuer_ICA.pem', serial: '22E1332220A048DF29B2BF9A31C29B07', at: '2012-10-12T00:00:00Z', want: 'ERR_OCSP_UNAUTHORIZED_SIGNER' },
+  {
+    file: 'bssl-ocsp_sign_indirect.der',
+    issuer: 'certs/bssl-ocsp_sign_indirect.ca.pem',
+    leaf: 'certs/bssl-ocsp_sign_indirect.leaf.pem',
+    at: '2017-03-05T00:00:00Z',
+    want: 'good',
+  },
+  {
+    file: 'bssl-bad_signature.der',
+    issuer: 'certs/bssl-bad_signature.ca.pem',
+    leaf: 'certs/bssl-bad_signature.leaf.pem',
+    at: '2017-03-05T00:00:00Z',
+    want: 'ERR_OCSP_SIGNATURE',
+  },
+  {
+    file: 'awslc-ocsp_response_sha256.der',
+    issuer: 'certs/awslc-ca_cert.pem',
+    leaf: 'certs/awslc-rsa_cert.pem',
+    want: 'good',
+  },
+  {
+    file: 'awslc-ocsp_response_revoked_sha256.der',
+    issuer: 'certs/awslc-ca_cert.pem',
+    leaf: 'certs/awslc-rsa_cert.pem',
+    want: 'revoked',
+  },
+  {
+    file: 'openssl-ND1.der',
+    issuer: 'certs/openssl-ND1_Issuer_ICA.pem',
+    serial: '22E1332220A048DF29B2BF9A31C29B07',
+    at: '2012-10-12T00:00:00Z',
+    want: 'good',
+  },
+  {
+    file: 'openssl-ISOP_ND1.der',
+    issuer: 'certs/openssl-ND1_Issuer_ICA.pem',
+    serial: '22E1332220A048DF29B2BF9A31C29B07',
+    at: '2012-10-12T00:00:00Z',
+    want: 'ERR_OCSP_SIGNATURE',
+  },
+  {
+    file: 'openssl-WRID_ND1.der',
+    issuer: 'certs/openssl-ND1_Issuer_ICA.pem',
+    serial: '22E1332220A048DF29B2BF9A31C29B07',
+    at: '2012-10-12T00:00:00Z',
+    want: 'ERR_OCSP_UNAUTHORIZED_SIGNER',
+  },
 ];
 
 describe('shared vectors verify', () => {
@@ -173,7 +265,12 @@ describe('shared vectors verify', () => {
       const certificate = c.leaf ? readVectorText(c.leaf) : { serialNumber: c.serial! };
       let outcome: string;
       try {
-        const res = await verifyResponse(der, { certificate, issuer, now, requireNextUpdate: false });
+        const res = await verifyResponse(der, {
+          certificate,
+          issuer,
+          now,
+          requireNextUpdate: false,
+        });
         outcome = res.certStatus;
       } catch (error) {
         if (!isOcspError(error)) throw error;
