@@ -12,37 +12,16 @@ import type {
   RevocationReason,
   SingleResponse,
 } from '@staple/ocsp-codec';
-import { parseCertificate, toHex } from '@staple/ocsp-codec';
+import {
+  OCSP_OIDS,
+  parseCertificate,
+  RESPONSE_STATUS_CODES,
+  REVOCATION_REASON_CODES,
+  toHex,
+} from '@staple/ocsp-codec';
 
 /** A line of the dump: nesting depth, label, and the value (none for a section heading). */
 type Row = readonly [depth: number, label: string, value?: string];
-
-// RFC 6960 §4.2.1 OCSPResponseStatus; the codec gives the name only.
-const STATUS_CODES: Record<ResponseStatus, number> = {
-  successful: 0,
-  malformedRequest: 1,
-  internalError: 2,
-  tryLater: 3,
-  sigRequired: 5,
-  unauthorized: 6,
-};
-
-// RFC 5280 §5.3.1 CRLReason.
-const REASON_CODES: Record<RevocationReason, number> = {
-  unspecified: 0,
-  keyCompromise: 1,
-  cACompromise: 2,
-  affiliationChanged: 3,
-  superseded: 4,
-  cessationOfOperation: 5,
-  certificateHold: 6,
-  removeFromCRL: 8,
-  privilegeWithdrawn: 9,
-  aACompromise: 10,
-};
-
-const OCSP_NONCE = '1.3.6.1.5.5.7.48.1.2';
-const OCSP_BASIC = '1.3.6.1.5.5.7.48.1.1';
 
 /** Extension values longer than this many bytes are cut short (SCT lists run to hundreds). */
 const MAX_VALUE_BYTES = 32;
@@ -50,12 +29,12 @@ const MAX_VALUE_BYTES = 32;
 export function formatResponse(res: DecodedResponse): string {
   const rows: Row[] = [
     [0, 'OCSP Response'],
-    [1, 'Status', `${res.responseStatus} (${STATUS_CODES[res.responseStatus]})`],
+    [1, 'Status', `${res.responseStatus} (${RESPONSE_STATUS_CODES[res.responseStatus]})`],
   ];
   if (res.responseStatus !== 'successful') return render(rows);
   const basic = res.basic;
   rows.push(
-    [1, 'Response type', res.responseType === OCSP_BASIC ? 'basic' : res.responseType],
+    [1, 'Response type', res.responseType === OCSP_OIDS.basicResponse ? 'basic' : res.responseType],
     [1, 'Version', version(basic.version)],
     [1, 'Responder ID', responderId(basic.responderId)],
     [1, 'Produced at', time(basic.producedAt)],
@@ -102,7 +81,7 @@ function singleRows(depth: number, single: SingleResponse): Row[] {
   if (single.revocationTime) rows.push([depth, 'Revocation time', time(single.revocationTime)]);
   if (single.revocationReason) {
     const reason = single.revocationReason;
-    rows.push([depth, 'Revocation reason', `${reason} (${REASON_CODES[reason]})`]);
+    rows.push([depth, 'Revocation reason', `${reason} (${REVOCATION_REASON_CODES[reason]})`]);
   }
   rows.push([depth, 'This update', time(single.thisUpdate)]);
   rows.push([depth, 'Next update', single.nextUpdate ? time(single.nextUpdate) : 'none']);
@@ -125,7 +104,7 @@ function extensionRows(depth: number, extensions: readonly Extension[], nonce?: 
   return [
     [depth, 'Extensions'],
     ...extensions.map((ext): Row => {
-      const value = ext.oid === OCSP_NONCE && nonce ? nonce : ext.value;
+      const value = ext.oid === OCSP_OIDS.nonce && nonce ? nonce : ext.value;
       const critical = ext.critical ? 'critical, ' : '';
       return [depth + 1, ext.name ?? ext.oid, critical + shortHex(value)];
     }),

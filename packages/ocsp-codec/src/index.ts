@@ -7,6 +7,7 @@ export { certIdMatches, computeCertId } from './cert-id.js';
 export { parseCertificate, parseCertificates } from './certificate.js';
 export type { OcspErrorCode } from './errors.js';
 export { isOcspError, OcspError } from './errors.js';
+export { OCSP_OIDS } from './oids.js';
 export type { PemBlock } from './pem.js';
 export { decodePem, encodePem } from './pem.js';
 export type { CreatedRequest, RequestOptions } from './request.js';
@@ -19,7 +20,7 @@ export {
   NONCE_MIN_BYTES,
   requestGetUrl,
 } from './request.js';
-export { decodeResponse } from './response.js';
+export { decodeResponse, RESPONSE_STATUS_CODES, REVOCATION_REASON_CODES } from './response.js';
 export type { SignResponseOptions, SingleResponseInput } from './sign.js';
 export { encodeUnsuccessfulResponse, signResponse } from './sign.js';
 export type {

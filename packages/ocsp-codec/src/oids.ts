@@ -105,3 +105,12 @@ export const NAME_ATTRIBUTES: Record<string, string> = {
   '0.9.2342.19200300.100.1.1': 'UID',
   '1.2.840.113549.1.9.1': 'emailAddress',
 };
+
+/** The OCSP object identifiers callers most often need (RFC 6960 §4.2.1, §4.4.1). */
+export const OCSP_OIDS = Object.freeze({
+  basicResponse: OID.ocspBasic,
+  nonce: OID.ocspNonce,
+  noCheck: OID.ocspNoCheck,
+  ocspSigning: OID.kpOcspSigning,
+  mustStaple: OID.tlsFeature,
+});

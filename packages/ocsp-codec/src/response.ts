@@ -53,9 +53,15 @@ const REASONS: Record<number, RevocationReason> = {
   10: 'aACompromise',
 };
 
-export const REASON_CODES: Record<RevocationReason, number> = Object.fromEntries(
-  Object.entries(REASONS).map(([code, name]) => [name, Number(code)]),
+/** CRLReason numbers by name (RFC 5280 §5.3.1). */
+export const REVOCATION_REASON_CODES: Readonly<Record<RevocationReason, number>> = Object.freeze(
+  Object.fromEntries(Object.entries(REASONS).map(([code, name]) => [name, Number(code)])),
 ) as Record<RevocationReason, number>;
+
+/** OCSPResponseStatus numbers by name (RFC 6960 §4.2.1). */
+export const RESPONSE_STATUS_CODES: Readonly<Record<ResponseStatus, number>> = Object.freeze(
+  Object.fromEntries(Object.entries(RESPONSE_STATUSES).map(([code, name]) => [name, Number(code)])),
+) as Record<ResponseStatus, number>;
 
 /** @internal a decoded response with the parsed signature parts kept for verification. */
 export interface ParsedResponse {

@@ -1,12 +1,13 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { bytesEqual } from './bytes.js';
 import { parseCertificate, pkijsCertificate } from './certificate.js';
 import { digest } from './digest.js';
 import { OcspError } from './errors.js';
 import { nonceExtensionValue } from './fields.js';
 import { OID } from './oids.js';
 import { toPkijsCertId } from './request.js';
-import { REASON_CODES } from './response.js';
+import { RESPONSE_STATUS_CODES, REVOCATION_REASON_CODES } from './response.js';
 import type {
   CertId,
   CertificateInput,
@@ -84,11 +85,7 @@ export async function signResponse(options: SignResponseOptions): Promise<Uint8A
     ];
   }
   const basic = new pkijs.BasicOCSPResponse({ tbsResponseData: data });
-  const embedded =
-    options.certificates ??
-    (signer.der.length === issuer.der.length && signer.serialNumber === issuer.serialNumber
-      ? []
-      : [signer]);
+  const embedded = options.certificates ?? (bytesEqual(signer.der, issuer.der) ? [] : [signer]);
   if (embedded.length > 0) basic.certs = embedded.map((c) => pkijsCertificate(c));
 
   const hash =
@@ -110,19 +107,12 @@ export async function signResponse(options: SignResponseOptions): Promise<Uint8A
   return new Uint8Array(outer.toSchema().toBER(false));
 }
 
-const STATUS_CODES: Record<Exclude<ResponseStatus, 'successful'>, number> = {
-  malformedRequest: 1,
-  internalError: 2,
-  tryLater: 3,
-  sigRequired: 5,
-  unauthorized: 6,
-};
-
 /** An unsigned error response (RFC 6960 §4.2.1): just the status, no responseBytes. */
 export function encodeUnsuccessfulResponse(
   status: Exclude<ResponseStatus, 'successful'>,
 ): Uint8Array {
-  const code = STATUS_CODES[status];
+  // Callers without types may still pass 'successful', which has no error encoding.
+  const code = (status as string) === 'successful' ? undefined : RESPONSE_STATUS_CODES[status];
   if (code === undefined) {
     throw new OcspError('ERR_OCSP_INVALID_ARGUMENT', `not an error status: ${String(status)}`);
   }
@@ -156,7 +146,7 @@ function certStatus(input: SingleResponseInput): asn1js.BaseBlock {
         new asn1js.GeneralizedTime({ valueDate: wholeSeconds(input.revocationTime ?? new Date()) }),
       ];
       if (input.revocationReason) {
-        const code = REASON_CODES[input.revocationReason];
+        const code = REVOCATION_REASON_CODES[input.revocationReason];
         if (code === undefined) {
           throw new OcspError(
             'ERR_OCSP_INVALID_ARGUMENT',
