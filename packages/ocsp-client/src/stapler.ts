@@ -12,7 +12,6 @@ import {
 import { isOcspClientError, OcspClientError } from './errors.js';
 import { type FetchedResponse, type FetchOptions, fetchOcspResponse } from './fetch-response.js';
 import { type Logger, silentLogger } from './logger.js';
-import { createMemoryStore } from './memory-store.js';
 import {
   DEFAULT_REFRESH,
   DEFAULT_RETRY,
@@ -38,7 +37,10 @@ export interface Timers {
 }
 
 export interface StaplerOptions {
-  /** Where responses are kept between refreshes and restarts, and shared in a fleet (default: memory). */
+  /**
+   * Where responses are kept across restarts (file) or shared by a fleet (Redis). Default: none
+   * beyond the stapler's own in-memory copy.
+   */
   readonly store?: StapleStore;
   readonly logger?: Logger;
   /** The clock, in epoch milliseconds (default Date.now). */
@@ -152,6 +154,9 @@ const DEFAULT_TIMERS: Timers = {
   },
 };
 
+const SETTLED = Promise.resolve();
+const NOOP = () => {};
+
 // setTimeout takes at most 2^31-1 ms; longer waits are chained.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -166,7 +171,8 @@ export class Stapler extends EventEmitter<StaplerEvents> {
   /** Other objects with the same DER as an added certificate, learnt on a lookup miss. */
   readonly #aliases = new WeakMap<object, Entry>();
   readonly #all = new Set<Entry>();
-  readonly #store: StapleStore;
+  /** Undefined by default: the entries themselves are the in-memory copy. */
+  readonly #store: StapleStore | undefined;
   readonly #logger: Logger;
   readonly #now: () => number;
   readonly #timers: Timers;
@@ -182,7 +188,7 @@ export class Stapler extends EventEmitter<StaplerEvents> {
 
   constructor(options: StaplerOptions = {}) {
     super();
-    this.#store = options.store ?? createMemoryStore();
+    this.#store = options.store;
     this.#logger = options.logger ?? silentLogger;
     this.#now = options.now ?? Date.now;
     this.#timers = options.timers ?? DEFAULT_TIMERS;
@@ -208,17 +214,24 @@ export class Stapler extends EventEmitter<StaplerEvents> {
       for (const key of [...keys, certificate]) this.#entries.set(key, existing);
       return existing.certificate;
     }
-    let markAttempted = () => {};
+    let resolveAttempt = () => {};
     const firstAttempt = new Promise<void>((resolve) => {
-      markAttempted = resolve;
+      resolveAttempt = resolve;
     });
+    // Once attempted, drop the promise and its resolver: with thousands of certificates the
+    // per-entry bytes count.
+    const markAttempted = () => {
+      resolveAttempt();
+      entry.firstAttempt = SETTLED;
+      entry.markAttempted = NOOP;
+    };
     const responder = url ?? certificate.ocspUrls[0];
     const entry: Entry = {
       certificate,
       issuer,
       url: responder,
       key: storeKey(certificate, issuer),
-      keys: [...keys, certificate, certificate.der],
+      keys: [...new Set([...keys, certificate, certificate.der])],
       staple: undefined,
       stapleUntil: 0,
       current: undefined,
@@ -269,10 +282,10 @@ export class Stapler extends EventEmitter<StaplerEvents> {
    * leaf (DER bytes or PEM string) or the CertificateInfo it returned.
    */
   get(certificate: unknown): Uint8Array | undefined {
+    // No clock read here: the expiry timer clears `staple` 5 minutes (stopBeforeMs) before
+    // nextUpdate, a margin no timer is late by, and timers run before I/O in each loop turn.
     const entry = this.#entries.get(certificate) ?? this.#lookupSlow(certificate);
-    if (entry === undefined || entry.staple === undefined) return undefined;
-    // The expiry timer clears it too; the check keeps a late timer from serving a stale staple.
-    return this.#now() < entry.stapleUntil ? entry.staple : undefined;
+    return entry === undefined ? undefined : entry.staple;
   }
 
   /**
@@ -376,7 +389,7 @@ export class Stapler extends EventEmitter<StaplerEvents> {
     if (!force && entry.current && entry.current.refreshAt > this.#now()) return undefined;
 
     let release: (() => Promise<void>) | undefined;
-    if (this.#store.lock) {
+    if (this.#store?.lock) {
       release = await this.#tryLock(entry);
       if (release === undefined) {
         // Somebody else is fetching: wait for their result to land in the store.
@@ -411,12 +424,13 @@ export class Stapler extends EventEmitter<StaplerEvents> {
       }
       const response = toFetchedLike(fetched, this.#now());
       const ttl = response.nextUpdate - this.#now();
-      if (ttl > 0) {
-        await this.#store
+      const store = this.#store;
+      if (store && ttl > 0) {
+        await store
           .set(entry.key, response.der, ttl)
           .catch((error: unknown) =>
             this.#logger.warn?.(
-              { store: this.#store.kind, err: error, serialNumber: entry.certificate.serialNumber },
+              { store: store.kind, err: error, serialNumber: entry.certificate.serialNumber },
               'could not save the response to the store; carrying on from memory',
             ),
           );
@@ -429,10 +443,10 @@ export class Stapler extends EventEmitter<StaplerEvents> {
 
   async #tryLock(entry: Entry): Promise<(() => Promise<void>) | undefined> {
     try {
-      return await this.#store.lock!(`${entry.key}`, this.#lockTtlMs);
+      return await this.#store!.lock!(entry.key, this.#lockTtlMs);
     } catch (error) {
       this.#logger.warn?.(
-        { store: this.#store.kind, err: error },
+        { store: this.#store?.kind, err: error },
         'store lock unavailable; fetching without it',
       );
       return async () => {};
@@ -441,6 +455,7 @@ export class Stapler extends EventEmitter<StaplerEvents> {
 
   /** The stored response when there is one that verifies now; a bad one is deleted, never served. */
   async #readStore(entry: Entry): Promise<FetchedLike | undefined> {
+    if (!this.#store) return undefined;
     let der: Uint8Array | undefined;
     try {
       der = await this.#store.get(entry.key);
@@ -469,7 +484,7 @@ export class Stapler extends EventEmitter<StaplerEvents> {
         },
         'stored response failed verification; discarding it',
       );
-      await this.#store.delete(entry.key).catch(() => {});
+      await this.#store?.delete(entry.key).catch(() => {});
       return undefined;
     }
   }
