@@ -10,6 +10,8 @@ export { fetchOcspResponse } from './fetch-response.js';
 export { createFileStore } from './file-store.js';
 export type { Logger } from './logger.js';
 export { createMemoryStore } from './memory-store.js';
+export type { RedisStore, RedisStoreOptions } from './redis-store.js';
+export { createRedisStore } from './redis-store.js';
 export type { RefreshPolicy, RetryPolicy } from './schedule.js';
 export type {
   ChainInput,

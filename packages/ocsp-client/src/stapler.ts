@@ -410,6 +410,12 @@ export class Stapler extends EventEmitter<StaplerEvents> {
       }
     }
     try {
+      if (this.#store?.lock) {
+        // Double-checked: the node that held the lease may have stored its result between our
+        // first look and our taking the lease.
+        const landed = await this.#readStore(entry);
+        if (landed && this.#isNewer(entry, landed)) return { response: landed, source: 'store' };
+      }
       entry.fetches++;
       const fetched = await this.#fetch(entry.certificate, entry.issuer, {
         ...this.#fetchOptions,
