@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {
+  bytesEqual,
   type CertificateInfo,
   type CertificateInput,
   isOcspError,
@@ -106,17 +107,11 @@ export interface StaplerEvents {
   error: [Error, StapleStatus];
 }
 
-interface Current {
-  readonly der: Uint8Array;
-  readonly certStatus: 'good' | 'revoked';
-  readonly thisUpdate: number;
-  readonly nextUpdate: number;
-  readonly producedAt: number;
-  readonly revocationTime?: Date;
-  readonly revocationReason?: RevocationReason;
+/** The response being stapled: what was verified, where it came from, when to refresh. */
+type Current = Omit<FetchedLike, 'maxAgeSeconds' | 'fetchedAt'> & {
   readonly source: 'responder' | 'store';
   readonly refreshAt: number;
-}
+};
 
 interface Entry {
   readonly certificate: CertificateInfo;
@@ -776,10 +771,4 @@ function storeKey(certificate: CertificateInfo, issuer: CertificateInfo): string
  */
 export function createStapler(options: StaplerOptions = {}): Stapler {
   return new Stapler(options);
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -2,7 +2,7 @@
  * @staple/ocsp-codec: OCSP requests and responses (RFC 6960, RFC 5019, RFC 8954). Build, encode,
  * decode, verify and sign. No I/O; runs wherever WebCrypto does.
  */
-export { fromBase64, fromHex, toBase64, toHex } from './bytes.js';
+export { bytesEqual, fromBase64, fromHex, toBase64, toHex } from './bytes.js';
 export { certIdMatches, computeCertId } from './cert-id.js';
 export { parseCertificate, parseCertificates } from './certificate.js';
 export type { OcspErrorCode } from './errors.js';
