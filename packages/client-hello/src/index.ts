@@ -1,0 +1,12 @@
+/**
+ * @staple/client-hello: read the TLS ClientHello before the handshake and understand it —
+ * every field, JA3/JA4 fingerprints, and which certificate the client can take.
+ */
+
+export type { ClientHelloErrorCode } from './errors.js';
+export { ClientHelloError, isClientHelloError } from './errors.js';
+export { isGrease, isGreaseByte } from './grease.js';
+export { EXTENSION, parseClientHello, parseClientHelloMessage } from './parse.js';
+export type { ReadClientHelloOptions, ReadClientHelloResult } from './read-client-hello.js';
+export { readClientHello } from './read-client-hello.js';
+export type { ClientHello, KeyShareEntry, RawExtension } from './types.js';

@@ -1,0 +1,465 @@
+import { Cursor } from './cursor.js';
+import { ClientHelloError } from './errors.js';
+import { isGrease } from './grease.js';
+import { RECORD_HEADER, scanRecords } from './records.js';
+import type { ClientHello, KeyShareEntry, RawExtension } from './types.js';
+
+/** Extension code points this parser decodes (IANA TLS ExtensionType Values). */
+export const EXTENSION = {
+  serverName: 0,
+  statusRequest: 5,
+  supportedGroups: 10,
+  ecPointFormats: 11,
+  signatureAlgorithms: 13,
+  alpn: 16,
+  statusRequestV2: 17,
+  encryptThenMac: 22,
+  extendedMasterSecret: 23,
+  compressCertificate: 27,
+  recordSizeLimit: 28,
+  sessionTicket: 35,
+  preSharedKey: 41,
+  earlyData: 42,
+  supportedVersions: 43,
+  pskKeyExchangeModes: 45,
+  signatureAlgorithmsCert: 50,
+  keyShare: 51,
+  encryptedClientHello: 0xfe0d,
+  renegotiationInfo: 0xff01,
+} as const;
+
+/**
+ * Parses a ClientHello from the start of a TLS connection: one or more handshake records
+ * holding exactly one ClientHello message. Pure and synchronous; works on any Uint8Array.
+ * Throws ClientHelloError (with the byte offset) for anything else, including a hello that is
+ * not complete yet (`ERR_CLIENT_HELLO_TRUNCATED`).
+ *
+ * @example
+ * const hello = parseClientHello(firstBytes);
+ * hello.serverName; // 'example.com'
+ */
+export function parseClientHello(records: Uint8Array): ClientHello {
+  const scan = scanRecords(records);
+  if (!scan.complete) {
+    throw new ClientHelloError('ERR_CLIENT_HELLO_TRUNCATED', 'the ClientHello is not complete', {
+      offset: records.length,
+    });
+  }
+  if (scan.recordBytes !== records.length) {
+    throw new ClientHelloError(
+      'ERR_CLIENT_HELLO_TRAILING_BYTES',
+      `${records.length - scan.recordBytes} bytes after the ClientHello records`,
+      { offset: scan.recordBytes },
+    );
+  }
+  // Offsets are exact in the input when the hello sits in one record (the usual case), and
+  // relative to the reassembled message otherwise.
+  const single = scan.message.byteOffset === records.byteOffset + RECORD_HEADER;
+  return parseHello(scan.message, single ? RECORD_HEADER : 0);
+}
+
+/**
+ * Parses a bare ClientHello handshake message (type, 24-bit length, body), as found inside
+ * records or in a capture that has already been reassembled.
+ */
+export function parseClientHelloMessage(message: Uint8Array): ClientHello {
+  return parseHello(message, 0);
+}
+
+function parseHello(message: Uint8Array, base: number): ClientHello {
+  const top = new Cursor(message, 0, message.length, base);
+  const type = top.u8('handshake type');
+  if (type !== 1) {
+    throw new ClientHelloError(
+      'ERR_CLIENT_HELLO_UNEXPECTED_MESSAGE',
+      `handshake message type ${type} is not ClientHello (1)`,
+      { offset: base },
+    );
+  }
+  const length = top.u24('handshake length');
+  if (length > top.remaining) {
+    throw new ClientHelloError('ERR_CLIENT_HELLO_TRUNCATED', 'the ClientHello is not complete', {
+      offset: top.at,
+    });
+  }
+  if (length < top.remaining) {
+    throw new ClientHelloError(
+      'ERR_CLIENT_HELLO_TRAILING_BYTES',
+      `${top.remaining - length} bytes after the ClientHello`,
+      { offset: top.at + length },
+    );
+  }
+  const c = top.sub(length, 'ClientHello');
+
+  // RFC 8446 §4.1.2
+  const legacyVersion = c.u16('legacy_version');
+  const random = c.take(32, 'random').slice();
+  const sessionIdCursor = c.vector(1, 'legacy_session_id');
+  if (sessionIdCursor.remaining > 32) {
+    throw new ClientHelloError('ERR_CLIENT_HELLO_MALFORMED', 'session id longer than 32 bytes', {
+      offset: sessionIdCursor.at - 1,
+    });
+  }
+  const sessionId = sessionIdCursor.take(sessionIdCursor.remaining, 'legacy_session_id').slice();
+  const suites = c.vector(2, 'cipher_suites');
+  if (suites.remaining === 0 || suites.remaining % 2 !== 0) {
+    throw new ClientHelloError(
+      'ERR_CLIENT_HELLO_MALFORMED',
+      'cipher_suites length must be even and non-zero',
+      {
+        offset: suites.at - 2,
+      },
+    );
+  }
+  const cipherSuites: number[] = [];
+  while (suites.remaining > 0) cipherSuites.push(suites.u16('cipher suite'));
+  const compression = c.vector(1, 'legacy_compression_methods');
+  if (compression.remaining === 0) {
+    throw new ClientHelloError('ERR_CLIENT_HELLO_MALFORMED', 'no compression method', {
+      offset: compression.at - 1,
+    });
+  }
+  const compressionMethods: number[] = [];
+  while (compression.remaining > 0) compressionMethods.push(compression.u8('compression method'));
+
+  // Every field is present from the start (undefined until decoded) so that all hellos share
+  // one object shape: the parser runs once per connection, and a stable shape keeps it fast.
+  const hello: Mutable<ClientHello> = {
+    legacyVersion,
+    random,
+    sessionId,
+    cipherSuites,
+    compressionMethods,
+    extensions: [],
+    serverName: undefined,
+    alpn: undefined,
+    supportedVersions: undefined,
+    signatureAlgorithms: undefined,
+    signatureAlgorithmsCert: undefined,
+    supportedGroups: undefined,
+    ecPointFormats: undefined,
+    keyShares: undefined,
+    statusRequest: undefined,
+    statusRequestV2: undefined,
+    pskKeyExchangeModes: undefined,
+    preSharedKey: false,
+    earlyData: false,
+    renegotiationInfo: cipherSuites.includes(0x00ff),
+    extendedMasterSecret: false,
+    encryptThenMac: false,
+    sessionTicket: false,
+    sessionTicketLength: 0,
+    recordSizeLimit: undefined,
+    compressCertificate: undefined,
+    echOuter: false,
+  };
+  // A hello without extensions is legal (RFC 5246 §7.4.1.2, before TLS 1.3).
+  if (c.remaining === 0) return hello;
+
+  const list = c.vector(2, 'extensions');
+  c.done('ClientHello');
+  const extensions: RawExtension[] = [];
+  while (list.remaining > 0) {
+    const at = list.at;
+    const extType = list.u16('extension type');
+    const body = list.vector(2, 'extension');
+    if (seenBefore(extensions, extType)) {
+      // RFC 8446 §4.2: "There MUST NOT be more than one extension of the same type."
+      throw new ClientHelloError(
+        'ERR_CLIENT_HELLO_DUPLICATE_EXTENSION',
+        `extension ${extType} appears twice`,
+        { offset: at },
+      );
+    }
+    extensions.push(new WireExtension(extType, body.bytes, body.offset, body.end));
+    decodeExtension(hello, extType, body);
+  }
+  hello.extensions = extensions;
+  return hello;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * A RawExtension whose `data` view is made when first read: a hello has 15-20 extensions, and
+ * making a typed-array view for each on every parse would cost more than the rest of it.
+ */
+class WireExtension implements RawExtension {
+  readonly type: number;
+  readonly grease: boolean;
+  // TypeScript-private rather than #private: V8 creates plain properties faster.
+  private readonly bytes: Uint8Array;
+  private readonly start: number;
+  private readonly end: number;
+  private view: Uint8Array | undefined;
+
+  constructor(type: number, bytes: Uint8Array, start: number, end: number) {
+    this.type = type;
+    this.grease = isGrease(type);
+    this.bytes = bytes;
+    this.start = start;
+    this.end = end;
+    this.view = undefined;
+  }
+
+  get data(): Uint8Array {
+    this.view ??= this.bytes.subarray(this.start, this.end);
+    return this.view;
+  }
+
+  toJSON() {
+    return { type: this.type, data: this.data, grease: this.grease };
+  }
+}
+
+function seenBefore(extensions: readonly RawExtension[], type: number): boolean {
+  for (let i = 0; i < extensions.length; i++) if (extensions[i]!.type === type) return true;
+  return false;
+}
+
+function u16List(c: Cursor, lengthBytes: 1 | 2, what: string, allowEmpty = false): number[] {
+  const list = c.vector(lengthBytes, what);
+  if ((!allowEmpty && list.remaining === 0) || list.remaining % 2 !== 0) {
+    throw new ClientHelloError('ERR_CLIENT_HELLO_MALFORMED', `${what}: bad list length`, {
+      offset: list.at - lengthBytes,
+    });
+  }
+  const out: number[] = [];
+  while (list.remaining > 0) out.push(list.u16(what));
+  return out;
+}
+
+function u8List(c: Cursor, what: string): number[] {
+  const list = c.vector(1, what);
+  if (list.remaining === 0) {
+    throw new ClientHelloError('ERR_CLIENT_HELLO_MALFORMED', `${what}: empty list`, {
+      offset: list.at - 1,
+    });
+  }
+  const out: number[] = [];
+  while (list.remaining > 0) out.push(list.u8(what));
+  return out;
+}
+
+const TEXT = new TextDecoder('utf-8', { fatal: true });
+
+function ascii(bytes: Uint8Array, what: string, offset: number): string {
+  // Host names and protocol ids are ASCII in practice: build those directly (TextDecoder costs
+  // more than the rest of the parse for such short strings); decode anything else as UTF-8.
+  let text = '';
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (byte >= 0x80) {
+      text = '';
+      break;
+    }
+    text += String.fromCharCode(byte);
+    if (i === bytes.length - 1) return text;
+  }
+  try {
+    return TEXT.decode(bytes);
+  } catch (cause) {
+    throw new ClientHelloError('ERR_CLIENT_HELLO_MALFORMED', `${what} is not valid UTF-8`, {
+      offset,
+      cause,
+    });
+  }
+}
+
+function hasControlOrSpace(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) <= 0x20) return true;
+  return false;
+}
+
+/** One `case` per extension, with its RFC section, as Go's handshake_messages.go does. */
+function decodeExtension(hello: Mutable<ClientHello>, type: number, c: Cursor): void {
+  switch (type) {
+    case EXTENSION.serverName: {
+      // RFC 6066 §3: a list of (name_type, name); host_name is type 0. An empty body is what a
+      // server sends back; a client must send a name.
+      const list = c.vector(2, 'server_name list');
+      c.done('server_name');
+      while (list.remaining > 0) {
+        const nameType = list.u8('server_name type');
+        const at = list.at;
+        const name = list.vector(2, 'server_name');
+        const bytes = name.take(name.remaining, 'server_name');
+        if (nameType === 0) {
+          if (hello.serverName !== undefined) {
+            throw new ClientHelloError(
+              'ERR_CLIENT_HELLO_MALFORMED',
+              'two host_names in server_name',
+              { offset: at },
+            );
+          }
+          const host = ascii(bytes, 'server_name', at);
+          if (host.length === 0 || host.endsWith('.') || hasControlOrSpace(host)) {
+            throw new ClientHelloError(
+              'ERR_CLIENT_HELLO_MALFORMED',
+              'invalid host_name in server_name',
+              {
+                offset: at,
+              },
+            );
+          }
+          hello.serverName = host;
+        }
+      }
+      return;
+    }
+    case EXTENSION.statusRequest: {
+      // RFC 6066 §8: status_type, then (for ocsp) responder_id_list and request_extensions.
+      const statusType = c.u8('status_request type');
+      if (statusType === 1) {
+        c.vector(2, 'responder_id_list');
+        c.vector(2, 'request_extensions');
+      } else {
+        c.take(c.remaining, 'status_request');
+      }
+      c.done('status_request');
+      hello.statusRequest = { statusType };
+      return;
+    }
+    case EXTENSION.statusRequestV2: {
+      // RFC 6961 §2.2: a list of (status_type, request_length, request).
+      const list = c.vector(2, 'status_request_v2 list');
+      c.done('status_request_v2');
+      const types: number[] = [];
+      while (list.remaining > 0) {
+        types.push(list.u8('status_request_v2 type'));
+        list.vector(2, 'status_request_v2 request');
+      }
+      hello.statusRequestV2 = types;
+      return;
+    }
+    case EXTENSION.supportedGroups:
+      hello.supportedGroups = u16List(c, 2, 'supported_groups');
+      break;
+    case EXTENSION.ecPointFormats:
+      hello.ecPointFormats = u8List(c, 'ec_point_formats');
+      break;
+    case EXTENSION.signatureAlgorithms:
+      hello.signatureAlgorithms = u16List(c, 2, 'signature_algorithms');
+      break;
+    case EXTENSION.signatureAlgorithmsCert:
+      hello.signatureAlgorithmsCert = u16List(c, 2, 'signature_algorithms_cert');
+      break;
+    case EXTENSION.alpn: {
+      // RFC 7301 §3.1: a non-empty list of non-empty protocol names.
+      const list = c.vector(2, 'ALPN list');
+      if (list.remaining === 0) {
+        throw new ClientHelloError('ERR_CLIENT_HELLO_MALFORMED', 'empty ALPN list', {
+          offset: list.at,
+        });
+      }
+      const protocols: string[] = [];
+      while (list.remaining > 0) {
+        const at = list.at;
+        const name = list.vector(1, 'ALPN protocol');
+        if (name.remaining === 0) {
+          throw new ClientHelloError('ERR_CLIENT_HELLO_MALFORMED', 'empty ALPN protocol name', {
+            offset: at,
+          });
+        }
+        protocols.push(ascii(name.take(name.remaining, 'ALPN protocol'), 'ALPN protocol', at));
+      }
+      hello.alpn = protocols;
+      break;
+    }
+    case EXTENSION.supportedVersions: {
+      // RFC 8446 §4.2.1: in a ClientHello, a 1-byte-length list of 2-byte versions.
+      const list = c.vector(1, 'supported_versions');
+      if (list.remaining === 0 || list.remaining % 2 !== 0) {
+        throw new ClientHelloError(
+          'ERR_CLIENT_HELLO_MALFORMED',
+          'supported_versions: bad list length',
+          {
+            offset: list.at - 1,
+          },
+        );
+      }
+      const versions: number[] = [];
+      while (list.remaining > 0) versions.push(list.u16('supported_versions'));
+      hello.supportedVersions = versions;
+      break;
+    }
+    case EXTENSION.keyShare: {
+      // RFC 8446 §4.2.8: client_shares, each (group, key_exchange<1..2^16-1>).
+      const list = c.vector(2, 'key_share');
+      const shares: KeyShareEntry[] = [];
+      while (list.remaining > 0) {
+        const group = list.u16('key_share group');
+        const at = list.at;
+        const key = list.vector(2, 'key_exchange');
+        if (key.remaining === 0) {
+          throw new ClientHelloError('ERR_CLIENT_HELLO_MALFORMED', 'empty key_exchange', {
+            offset: at,
+          });
+        }
+        shares.push({ group, length: key.remaining });
+      }
+      hello.keyShares = shares;
+      break;
+    }
+    case EXTENSION.pskKeyExchangeModes:
+      hello.pskKeyExchangeModes = u8List(c, 'psk_key_exchange_modes');
+      break;
+    case EXTENSION.recordSizeLimit:
+      // RFC 8449 §4: a 2-byte limit, at least 64.
+      hello.recordSizeLimit = c.u16('record_size_limit');
+      if (hello.recordSizeLimit < 64) {
+        throw new ClientHelloError('ERR_CLIENT_HELLO_MALFORMED', 'record_size_limit below 64', {
+          offset: c.at - 2,
+        });
+      }
+      break;
+    case EXTENSION.compressCertificate: {
+      // RFC 8879 §3: a 1-byte-length list of 2-byte algorithms.
+      const list = c.vector(1, 'compress_certificate');
+      if (list.remaining === 0 || list.remaining % 2 !== 0) {
+        throw new ClientHelloError(
+          'ERR_CLIENT_HELLO_MALFORMED',
+          'compress_certificate: bad list length',
+          {
+            offset: list.at - 1,
+          },
+        );
+      }
+      const algorithms: number[] = [];
+      while (list.remaining > 0) algorithms.push(list.u16('compress_certificate'));
+      hello.compressCertificate = algorithms;
+      break;
+    }
+    case EXTENSION.sessionTicket:
+      // RFC 5077 §3.2: empty to ask for a ticket, or the ticket being resumed.
+      hello.sessionTicket = true;
+      hello.sessionTicketLength = c.remaining;
+      c.take(c.remaining, 'session_ticket');
+      break;
+    case EXTENSION.preSharedKey:
+      hello.preSharedKey = true;
+      c.take(c.remaining, 'pre_shared_key');
+      break;
+    case EXTENSION.earlyData:
+      hello.earlyData = true;
+      break;
+    case EXTENSION.extendedMasterSecret:
+      hello.extendedMasterSecret = true;
+      break;
+    case EXTENSION.encryptThenMac:
+      hello.encryptThenMac = true;
+      break;
+    case EXTENSION.renegotiationInfo:
+      // RFC 5746 §3.2: renegotiated_connection<0..255>, empty on an initial handshake.
+      c.vector(1, 'renegotiation_info');
+      hello.renegotiationInfo = true;
+      break;
+    case EXTENSION.encryptedClientHello:
+      hello.echOuter = true;
+      c.take(c.remaining, 'encrypted_client_hello');
+      break;
+    default:
+      c.take(c.remaining, 'extension');
+  }
+  c.done('extension');
+}
