@@ -3,10 +3,26 @@
  * every field, JA3/JA4 fingerprints, and which certificate the client can take.
  */
 
+export type {
+  CertificateDescription,
+  CertificateKeyType,
+  EcdsaCurve,
+  SupportsCertificateOptions,
+  TlsVersionName,
+  UnsupportedCertificateReason,
+} from './capabilities.js';
+export { supportsCertificate, UNSUPPORTED_CERTIFICATE_REASONS } from './capabilities.js';
 export type { ClientHelloErrorCode } from './errors.js';
 export { ClientHelloError, isClientHelloError } from './errors.js';
 export { isGrease, isGreaseByte } from './grease.js';
 export { EXTENSION, parseClientHello, parseClientHelloMessage } from './parse.js';
 export type { ReadClientHelloOptions, ReadClientHelloResult } from './read-client-hello.js';
 export { readClientHello } from './read-client-hello.js';
+export type {
+  CertificateCandidate,
+  CertificateRejection,
+  CertificateSelection,
+  SelectCertificateOptions,
+} from './select.js';
+export { selectCertificate } from './select.js';
 export type { ClientHello, KeyShareEntry, RawExtension } from './types.js';
