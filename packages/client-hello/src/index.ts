@@ -14,7 +14,16 @@ export type {
 export { supportsCertificate, UNSUPPORTED_CERTIFICATE_REASONS } from './capabilities.js';
 export type { ClientHelloErrorCode } from './errors.js';
 export { ClientHelloError, isClientHelloError } from './errors.js';
+export type { Ja3, Ja4, Ja4Options } from './fingerprint.js';
+export { ja3, ja4 } from './fingerprint.js';
 export { isGrease, isGreaseByte } from './grease.js';
+export {
+  cipherSuiteName,
+  extensionName,
+  groupName,
+  signatureSchemeName,
+  versionName,
+} from './names.js';
 export { EXTENSION, parseClientHello, parseClientHelloMessage } from './parse.js';
 export type { ReadClientHelloOptions, ReadClientHelloResult } from './read-client-hello.js';
 export { readClientHello } from './read-client-hello.js';

@@ -266,6 +266,26 @@ function ascii(bytes: Uint8Array, what: string, offset: number): string {
   }
 }
 
+function isUtf8(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return validUtf8(bytes);
+  return true;
+}
+
+function validUtf8(bytes: Uint8Array): boolean {
+  try {
+    TEXT.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function latin1(bytes: Uint8Array): string {
+  let text = '';
+  for (let i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]!);
+  return text;
+}
+
 function hasControlOrSpace(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) <= 0x20) return true;
   return false;
@@ -361,7 +381,10 @@ function decodeExtension(hello: Mutable<ClientHello>, type: number, c: Cursor): 
             offset: at,
           });
         }
-        protocols.push(ascii(name.take(name.remaining, 'ALPN protocol'), 'ALPN protocol', at));
+        // RFC 7301 §3.1: protocol names are opaque bytes. Names that are not UTF-8 are kept
+        // byte for byte (one char per byte) rather than refused.
+        const raw = name.take(name.remaining, 'ALPN protocol');
+        protocols.push(isUtf8(raw) ? ascii(raw, 'ALPN protocol', at) : latin1(raw));
       }
       hello.alpn = protocols;
       break;

@@ -145,3 +145,11 @@ describe('parseClientHello', () => {
     ).toBe('ERR_CLIENT_HELLO_NOT_HANDSHAKE');
   });
 });
+
+describe('ALPN names that are not UTF-8', () => {
+  it('are kept byte for byte (RFC 7301 ids are opaque), not refused', () => {
+    const raw = Uint8Array.from([0x00, 0x04, 0x03, 0xff, 0xfe, 0x41]);
+    const hello = parseClientHello(helloRecords({ extensions: [[16, raw]] }));
+    expect(hello.alpn).toEqual(['\u00ff\u00feA']);
+  });
+});
