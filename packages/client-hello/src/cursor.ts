@@ -65,6 +65,20 @@ export class Cursor {
     return view;
   }
 
+  /** A copy of the next `count` bytes (one allocation, not a view plus a copy). */
+  copy(count: number, what: string): Uint8Array {
+    this.need(count, what);
+    const out = this.bytes.slice(this.offset, this.offset + count);
+    this.offset += count;
+    return out;
+  }
+
+  /** Moves past `count` bytes without making a view of them. */
+  skip(count: number, what: string): void {
+    this.need(count, what);
+    this.offset += count;
+  }
+
   /** A sub-cursor over the next `count` bytes; this cursor moves past them. */
   sub(count: number, what: string): Cursor {
     this.need(count, what);

@@ -93,14 +93,14 @@ function parseHello(message: Uint8Array, base: number): ClientHello {
 
   // RFC 8446 §4.1.2
   const legacyVersion = c.u16('legacy_version');
-  const random = c.take(32, 'random').slice();
+  const random = c.copy(32, 'random');
   const sessionIdCursor = c.vector(1, 'legacy_session_id');
   if (sessionIdCursor.remaining > 32) {
     throw new ClientHelloError('ERR_CLIENT_HELLO_MALFORMED', 'session id longer than 32 bytes', {
       offset: sessionIdCursor.at - 1,
     });
   }
-  const sessionId = sessionIdCursor.take(sessionIdCursor.remaining, 'legacy_session_id').slice();
+  const sessionId = sessionIdCursor.copy(sessionIdCursor.remaining, 'legacy_session_id');
   const suites = c.vector(2, 'cipher_suites');
   if (suites.remaining === 0 || suites.remaining % 2 !== 0) {
     throw new ClientHelloError(
@@ -162,7 +162,9 @@ function parseHello(message: Uint8Array, base: number): ClientHello {
   while (list.remaining > 0) {
     const at = list.at;
     const extType = list.u16('extension type');
-    const body = list.vector(2, 'extension');
+    const length = list.u16('extension length');
+    const start = list.offset;
+    list.skip(length, 'extension');
     if (seenBefore(extensions, extType)) {
       // RFC 8446 §4.2: "There MUST NOT be more than one extension of the same type."
       throw new ClientHelloError(
@@ -171,12 +173,63 @@ function parseHello(message: Uint8Array, base: number): ClientHello {
         { offset: at },
       );
     }
-    extensions.push(new WireExtension(extType, body.bytes, body.offset, body.end));
-    decodeExtension(hello, extType, body);
+    extensions.push(new WireExtension(extType, list.bytes, start, start + length));
+    switch (extType) {
+      // Presence-only extensions, whose extension_data must be empty.
+      case EXTENSION.extendedMasterSecret:
+      case EXTENSION.encryptThenMac:
+      case EXTENSION.earlyData:
+        if (length !== 0) {
+          throw new ClientHelloError(
+            'ERR_CLIENT_HELLO_MALFORMED',
+            `extension ${extType} must be empty`,
+            {
+              offset: at,
+            },
+          );
+        }
+        if (extType === EXTENSION.extendedMasterSecret) hello.extendedMasterSecret = true;
+        else if (extType === EXTENSION.encryptThenMac) hello.encryptThenMac = true;
+        else hello.earlyData = true;
+        break;
+      case EXTENSION.sessionTicket:
+        // RFC 5077 §3.2: empty to ask for a ticket, or the ticket being resumed.
+        hello.sessionTicket = true;
+        hello.sessionTicketLength = length;
+        break;
+      case EXTENSION.preSharedKey:
+        hello.preSharedKey = true;
+        break;
+      case EXTENSION.encryptedClientHello:
+        hello.echOuter = true;
+        break;
+      default:
+        // Only the extensions we decode get a cursor; the others are kept raw, unread.
+        if (DECODED.has(extType)) {
+          decodeExtension(hello, extType, new Cursor(list.bytes, start, start + length, list.base));
+        }
+    }
   }
   hello.extensions = extensions;
   return hello;
 }
+
+const DECODED = new Set<number>([
+  EXTENSION.serverName,
+  EXTENSION.statusRequest,
+  EXTENSION.statusRequestV2,
+  EXTENSION.supportedGroups,
+  EXTENSION.ecPointFormats,
+  EXTENSION.signatureAlgorithms,
+  EXTENSION.signatureAlgorithmsCert,
+  EXTENSION.alpn,
+  EXTENSION.supportedVersions,
+  EXTENSION.keyShare,
+  EXTENSION.pskKeyExchangeModes,
+  EXTENSION.recordSizeLimit,
+  EXTENSION.compressCertificate,
+  EXTENSION.renegotiationInfo,
+]);
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -334,7 +387,7 @@ function decodeExtension(hello: Mutable<ClientHello>, type: number, c: Cursor): 
         c.vector(2, 'responder_id_list');
         c.vector(2, 'request_extensions');
       } else {
-        c.take(c.remaining, 'status_request');
+        c.skip(c.remaining, 'status_request');
       }
       c.done('status_request');
       hello.statusRequest = { statusType };
@@ -453,36 +506,13 @@ function decodeExtension(hello: Mutable<ClientHello>, type: number, c: Cursor): 
       hello.compressCertificate = algorithms;
       break;
     }
-    case EXTENSION.sessionTicket:
-      // RFC 5077 §3.2: empty to ask for a ticket, or the ticket being resumed.
-      hello.sessionTicket = true;
-      hello.sessionTicketLength = c.remaining;
-      c.take(c.remaining, 'session_ticket');
-      break;
-    case EXTENSION.preSharedKey:
-      hello.preSharedKey = true;
-      c.take(c.remaining, 'pre_shared_key');
-      break;
-    case EXTENSION.earlyData:
-      hello.earlyData = true;
-      break;
-    case EXTENSION.extendedMasterSecret:
-      hello.extendedMasterSecret = true;
-      break;
-    case EXTENSION.encryptThenMac:
-      hello.encryptThenMac = true;
-      break;
     case EXTENSION.renegotiationInfo:
       // RFC 5746 §3.2: renegotiated_connection<0..255>, empty on an initial handshake.
       c.vector(1, 'renegotiation_info');
       hello.renegotiationInfo = true;
       break;
-    case EXTENSION.encryptedClientHello:
-      hello.echOuter = true;
-      c.take(c.remaining, 'encrypted_client_hello');
-      break;
     default:
-      c.take(c.remaining, 'extension');
+      c.skip(c.remaining, 'extension');
   }
   c.done('extension');
 }
