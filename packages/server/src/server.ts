@@ -1,0 +1,457 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import * as https from 'node:https';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import {
+  type ClientHello,
+  type ClientHelloError,
+  isClientHelloError,
+  type ReadClientHelloOptions,
+  readClientHello,
+  selectCertificate,
+} from '@staple/client-hello';
+import {
+  createStapler,
+  type Logger,
+  Stapler,
+  type StaplerOptions,
+  type StapleStatus,
+} from '@staple/ocsp-client';
+import type { CertificateInfo } from '@staple/ocsp-codec';
+import {
+  type CertificateOptions,
+  type PreparedCertificate,
+  prepareCertificates,
+} from './certificates.js';
+import { StapleServerError } from './errors.js';
+
+/** A certificate as selection policies see it. */
+export interface CertificateChoice {
+  readonly certificate: CertificateInfo;
+  readonly description: PreparedCertificate['description'];
+  readonly isDefault: boolean;
+  /** The certificate asks clients to require a staple (RFC 7633). */
+  readonly mustStaple: boolean;
+  /** A valid staple is ready for it right now. */
+  readonly stapled: boolean;
+  readonly label: string;
+}
+
+type TlsPassThrough = Omit<tls.TlsOptions, 'key' | 'cert' | 'pfx' | 'passphrase' | 'SNICallback'>;
+
+export interface StapleServerOptions extends TlsPassThrough {
+  /** Any number of certificates, RSA and ECDSA mixed, for one or several hostnames. */
+  readonly certificates: readonly CertificateOptions[];
+  /**
+   * A stapler you own (the server never closes it), options to create one that the server owns,
+   * or `false` for no stapling. Default: a stapler with default options.
+   */
+  readonly stapling?: Stapler | StaplerOptions | false;
+  /** Your own choice among the certificates the client can use; `undefined` refuses the client. */
+  readonly select?: (
+    hello: ClientHello,
+    candidates: readonly CertificateChoice[],
+  ) => CertificateChoice | undefined;
+  /**
+   * 'enforce' (default): a Must-Staple certificate is not served until it has a valid staple,
+   * since every client that honours Must-Staple would fail. 'warn': serve it, and log.
+   */
+  readonly mustStaple?: 'enforce' | 'warn';
+  /** Limits for reading the ClientHello (default 16 KiB, 10 s). */
+  readonly clientHello?: ReadClientHelloOptions;
+  readonly logger?: Logger;
+}
+
+/** What the server knows about one connection; see `getStapleInfo`. */
+export interface StapleInfo {
+  readonly certificate: CertificateInfo;
+  readonly keyType: 'rsa' | 'ecdsa' | 'ed25519';
+  readonly hello: ClientHello;
+  /** The client asked for a staple (status_request) and one was ready when it connected. */
+  readonly stapled: boolean;
+  /** The stapler's state for the served certificate, now. */
+  readonly staple: StapleStatus | undefined;
+}
+
+export interface StapleServerStats {
+  readonly accepted: number;
+  readonly handedToTls: number;
+  readonly plainHttp: number;
+  readonly badHello: number;
+  readonly noCertificate: number;
+  readonly mustStapleRefused: number;
+}
+
+const infos = new WeakMap<net.Socket, StapleInfo>();
+
+/**
+ * The chosen certificate, the staple state and the parsed ClientHello of a connection: give it
+ * the TLSSocket (`req.socket` in a request handler) or the raw socket.
+ */
+export function getStapleInfo(socket: net.Socket): StapleInfo | undefined {
+  // A TLSSocket made by a tls.Server keeps the TCP socket it wraps as `_parent`; the info was
+  // recorded on that one before TLS started.
+  return infos.get(socket) ?? infos.get((socket as { _parent?: net.Socket })._parent as net.Socket);
+}
+
+// Events of the per-certificate TLS servers that users listen for on the server they hold.
+const FORWARDED = [
+  'secureConnection',
+  'tlsClientError',
+  'request',
+  'upgrade',
+  'connect',
+  'checkContinue',
+  'checkExpectation',
+  'clientError',
+  'keylog',
+  'dropRequest',
+] as const;
+
+const PLAIN_HTTP_RESPONSE =
+  'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: 50\r\n\r\n' +
+  'This port speaks HTTPS: a plain HTTP request came.';
+
+interface Entry {
+  readonly prepared: PreparedCertificate;
+  readonly choice: CertificateChoice;
+  readonly inner: tls.Server;
+}
+
+/**
+ * A TLS (or HTTPS) server that reads each ClientHello first, picks the certificate the client
+ * can use (ECDSA before RSA), and hands the connection to a TLS server holding only that
+ * certificate, whose OCSPRequest handler staples exactly that certificate's response. One
+ * certificate per SecureContext is the point: with several in one, Node hands OCSPRequest the
+ * last-loaded certificate and half the clients get the wrong staple.
+ */
+export class StapleServer extends net.Server {
+  readonly #kind: 'tls' | 'https';
+  readonly #options: StapleServerOptions;
+  readonly #stapler: Stapler | undefined;
+  readonly #ownsStapler: boolean;
+  readonly #logger: Logger;
+  readonly #ticketKeys: Buffer;
+  readonly #reading = new Set<net.Socket>();
+  readonly #inners = new Set<tls.Server>();
+  #entries: Entry[] = [];
+  #stats = {
+    accepted: 0,
+    handedToTls: 0,
+    plainHttp: 0,
+    badHello: 0,
+    noCertificate: 0,
+    mustStapleRefused: 0,
+  };
+
+  constructor(kind: 'tls' | 'https', options: StapleServerOptions) {
+    super();
+    if (!options || typeof options !== 'object') {
+      throw new StapleServerError('ERR_STAPLE_SERVER_INVALID_OPTIONS', 'options are required');
+    }
+    this.#kind = kind;
+    this.#options = options;
+    this.#logger = options.logger ?? {};
+    // One ticket key for every internal context, so a session resumes whichever serves it.
+    this.#ticketKeys = options.ticketKeys ?? randomBytes(48);
+    if (options.stapling instanceof Stapler) {
+      this.#stapler = options.stapling;
+      this.#ownsStapler = false;
+    } else if (options.stapling === false) {
+      this.#stapler = undefined;
+      this.#ownsStapler = false;
+    } else {
+      this.#stapler = createStapler({ logger: this.#logger, ...options.stapling });
+      this.#ownsStapler = true;
+    }
+    this.setCertificates(options.certificates);
+    this.on('connection', (socket: net.Socket) => this.#accept(socket));
+  }
+
+  /** The stapler this server uses (to watch events or read `status()`). */
+  get stapler(): Stapler | undefined {
+    return this.#stapler;
+  }
+
+  stats(): StapleServerStats {
+    return { ...this.#stats };
+  }
+
+  /** Resolves when every certificate has had its first OCSP fetch (good or failed). */
+  async ready(): Promise<void> {
+    await this.#stapler?.ready();
+  }
+
+  /**
+   * Replaces the certificates (renewal) without dropping live connections: new handshakes use
+   * the new ones, connections already made carry on; the stapler follows.
+   */
+  setCertificates(certificates: readonly CertificateOptions[]): void {
+    const prepared = prepareCertificates(certificates);
+    const previous = this.#entries;
+    const entries = prepared.map((p) => this.#makeEntry(p));
+    this.#entries = entries;
+    if (this.#stapler) {
+      const kept = new Set(
+        entries.map((e) => e.prepared.leaf.serialNumber + e.prepared.leaf.issuer),
+      );
+      for (const old of previous) {
+        if (!kept.has(old.prepared.leaf.serialNumber + old.prepared.leaf.issuer)) {
+          this.#stapler.remove(old.prepared.leaf);
+        }
+      }
+    }
+    for (const old of previous) this.#retire(old.inner);
+  }
+
+  #makeEntry(prepared: PreparedCertificate): Entry {
+    const stapler = this.#stapler;
+    if (stapler && prepared.issuer) {
+      stapler.add({
+        certificate: prepared.leaf,
+        issuer: prepared.issuer,
+        ...(prepared.options.ocspUrl ? { url: prepared.options.ocspUrl } : {}),
+      });
+    } else if (stapler) {
+      this.#logger.warn?.(
+        { certificate: prepared.label },
+        'no issuer in the chain: cannot staple this certificate',
+      );
+    }
+    const {
+      certificates: _c,
+      stapling: _s,
+      select: _sel,
+      mustStaple: _m,
+      clientHello: _h,
+      logger: _l,
+      ...tlsOptions
+    } = this.#options;
+    const secure: tls.TlsOptions = {
+      ...tlsOptions,
+      key: prepared.options.key,
+      cert: prepared.chainPem,
+      ...(prepared.options.passphrase ? { passphrase: prepared.options.passphrase } : {}),
+      ticketKeys: this.#ticketKeys,
+    };
+    const inner = this.#kind === 'https' ? https.createServer(secure) : tls.createServer(secure);
+    const leaf = prepared.leaf;
+    if (stapler) {
+      // The handshake path: a synchronous map lookup for exactly this certificate; nothing when
+      // no valid response is ready (Node's callback must be called exactly once).
+      inner.on(
+        'OCSPRequest',
+        (
+          _certificate: Buffer,
+          _issuer: Buffer,
+          done: (error: Error | null, response?: Buffer | null) => void,
+        ) => {
+          done(null, (stapler.get(leaf) as Buffer | undefined) ?? null);
+        },
+      );
+    }
+    for (const event of FORWARDED) {
+      inner.on(event, (...args: unknown[]) => this.emit(event, ...args));
+    }
+    this.#inners.add(inner);
+    const choice: CertificateChoice = {
+      certificate: leaf,
+      description: prepared.description,
+      isDefault: prepared.isDefault,
+      mustStaple: leaf.mustStaple,
+      get stapled() {
+        return stapler?.get(leaf) !== undefined;
+      },
+      label: prepared.label,
+    };
+    return { prepared, choice, inner };
+  }
+
+  #retire(inner: tls.Server): void {
+    // Its live connections go on; idle keep-alive ones are closed; then it is forgotten.
+    (inner as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+    this.#inners.delete(inner);
+  }
+
+  #accept(socket: net.Socket): void {
+    this.#stats.accepted++;
+    this.#reading.add(socket);
+    // A socket error during the read is reported by readClientHello; afterwards TLS owns it.
+    readClientHello(socket, this.#options.clientHello).then(
+      ({ hello, bytes }) => {
+        this.#reading.delete(socket);
+        this.#dispatch(socket, hello, bytes);
+      },
+      (error: ClientHelloError) => {
+        this.#reading.delete(socket);
+        this.#refuse(socket, error);
+      },
+    );
+  }
+
+  #dispatch(socket: net.Socket, hello: ClientHello, bytes: Buffer): void {
+    if (socket.destroyed) return;
+    const entry = this.#choose(hello, socket);
+    if (!entry) return;
+    const stapler = this.#stapler;
+    const leaf = entry.prepared.leaf;
+    infos.set(socket, {
+      certificate: leaf,
+      keyType: entry.prepared.description.keyType,
+      hello,
+      stapled: hello.statusRequest !== undefined && entry.choice.stapled,
+      get staple() {
+        return stapler?.status().find((s) => s.certificate === leaf);
+      },
+    });
+    socket.unshift(bytes);
+    this.#stats.handedToTls++;
+    entry.inner.emit('connection', socket);
+  }
+
+  #choose(hello: ClientHello, socket: net.Socket): Entry | undefined {
+    const enforce = (this.#options.mustStaple ?? 'enforce') === 'enforce';
+    const all = this.#entries;
+    let usable = all;
+    if (enforce) usable = all.filter((e) => !e.choice.mustStaple || e.choice.stapled);
+    const byChoice = new Map(usable.map((e) => [e.choice, e] as const));
+    const choices = usable.map((e) => e.choice);
+    const pick = (candidates: readonly CertificateChoice[], h: ClientHello) =>
+      this.#options.select
+        ? this.#options.select(h, candidates)
+        : selectCertificate(h, candidates).selected;
+
+    // No SNI: the default host's certificates. SNI that no certificate matches: the default
+    // host too (nginx's default_server), which the client will judge.
+    const defaults = choices.filter((c) => c.isDefault);
+    let chosen = hello.serverName === undefined ? pick(defaults, hello) : pick(choices, hello);
+    if (!chosen && hello.serverName !== undefined) {
+      const named = choices.some((c) => matchesName(c, hello.serverName!));
+      if (!named) chosen = pick(defaults, { ...hello, serverName: undefined });
+    }
+    if (chosen) {
+      const entry = byChoice.get(chosen);
+      if (entry) return entry;
+    }
+    const mustStapleOnly = enforce && all.length > usable.length && !chosen;
+    const rejected = selectCertificate(
+      hello,
+      all.map((e) => e.choice),
+    ).rejected.map((r) => ({
+      certificate: r.candidate.label,
+      reason: r.reason,
+    }));
+    const error = mustStapleOnly
+      ? new StapleServerError(
+          'ERR_STAPLE_SERVER_MUST_STAPLE_NOT_READY',
+          'the certificate for this client is Must-Staple and has no valid staple yet',
+          { rejected },
+        )
+      : new StapleServerError(
+          'ERR_STAPLE_SERVER_NO_CERTIFICATE',
+          'no certificate this client can use',
+          {
+            rejected,
+          },
+        );
+    if (mustStapleOnly) this.#stats.mustStapleRefused++;
+    else this.#stats.noCertificate++;
+    this.#logger.info?.(
+      { code: error.code, serverName: hello.serverName, rejected },
+      error.message,
+    );
+    this.#emitClientError(error, socket);
+    socket.destroy();
+    return undefined;
+  }
+
+  #refuse(socket: net.Socket, error: ClientHelloError): void {
+    if (isClientHelloError(error, 'ERR_CLIENT_HELLO_NOT_TLS') && /HTTP/.test(error.message)) {
+      // Like nginx's "The plain HTTP request was sent to HTTPS port": a readable answer, then close.
+      this.#stats.plainHttp++;
+      this.#emitClientError(
+        new StapleServerError(
+          'ERR_STAPLE_SERVER_PLAIN_HTTP',
+          'a plain HTTP request on the TLS port',
+          { cause: error },
+        ),
+        socket,
+      );
+      if (!socket.destroyed) {
+        socket.end(PLAIN_HTTP_RESPONSE);
+        socket.resume();
+        socket.setTimeout(2_000, () => socket.destroy());
+      }
+      return;
+    }
+    this.#stats.badHello++;
+    this.#emitClientError(error, socket);
+    socket.destroy();
+  }
+
+  #emitClientError(error: Error, socket: net.Socket): void {
+    if (this.listenerCount('tlsClientError') > 0) this.emit('tlsClientError', error, socket);
+  }
+
+  /**
+   * Stops accepting, closes connections still sending their hello and idle keep-alive ones,
+   * stops the stapler it owns, and calls back when every connection has ended.
+   */
+  override close(callback?: (error?: Error) => void): this {
+    for (const socket of this.#reading) socket.destroy();
+    this.#reading.clear();
+    for (const inner of this.#inners)
+      (inner as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+    if (this.#ownsStapler) void this.#stapler?.close();
+    return super.close(callback);
+  }
+
+  /** Closes every connection now (HTTPS: like http.Server's). */
+  closeAllConnections(): void {
+    for (const inner of this.#inners)
+      (inner as { closeAllConnections?: () => void }).closeAllConnections?.();
+  }
+}
+
+function matchesName(choice: CertificateChoice, serverName: string): boolean {
+  const name = serverName.toLowerCase();
+  for (const dns of choice.description.dnsNames) {
+    const pattern = dns.toLowerCase();
+    if (pattern === name) return true;
+    if (
+      pattern.startsWith('*.') &&
+      name.endsWith(pattern.slice(1)) &&
+      !name.slice(0, -pattern.length + 1).includes('.')
+    ) {
+      return true;
+    }
+  }
+  return (choice.description.ipAddresses ?? []).includes(name);
+}
+
+/**
+ * An HTTPS server with stapling and certificate selection.
+ *
+ * @example
+ * const server = createServer({ certificates: [{ key, cert: rsaChain }, { key: ecKey, cert: ecChain }] }, app);
+ * server.listen(443);
+ */
+export function createServer(
+  options: StapleServerOptions,
+  requestListener?: (req: IncomingMessage, res: ServerResponse) => void,
+): StapleServer {
+  const server = new StapleServer('https', options);
+  if (requestListener) server.on('request', requestListener);
+  return server;
+}
+
+/** A raw TLS server with stapling and certificate selection. */
+export function createTlsServer(
+  options: StapleServerOptions,
+  secureConnectionListener?: (socket: tls.TLSSocket) => void,
+): StapleServer {
+  const server = new StapleServer('tls', options);
+  if (secureConnectionListener) server.on('secureConnection', secureConnectionListener);
+  return server;
+}
