@@ -136,6 +136,11 @@ export class StapleServer extends net.Server {
   readonly #reading = new Set<net.Socket>();
   readonly #inners = new Set<tls.Server>();
   #entries: Entry[] = [];
+  // Derived from #entries once per setCertificates, so the handshake path only reads them.
+  #choices: CertificateChoice[] = [];
+  #defaults: CertificateChoice[] = [];
+  #byChoice = new Map<CertificateChoice, Entry>();
+  #anyMustStaple = false;
   #stats = {
     accepted: 0,
     handedToTls: 0,
@@ -192,6 +197,10 @@ export class StapleServer extends net.Server {
     const previous = this.#entries;
     const entries = prepared.map((p) => this.#makeEntry(p));
     this.#entries = entries;
+    this.#choices = entries.map((e) => e.choice);
+    this.#defaults = this.#choices.filter((c) => c.isDefault);
+    this.#byChoice = new Map(entries.map((e) => [e.choice, e] as const));
+    this.#anyMustStaple = entries.some((e) => e.choice.mustStaple);
     if (this.#stapler) {
       const kept = new Set(
         entries.map((e) => e.prepared.leaf.serialNumber + e.prepared.leaf.issuer),
@@ -313,10 +322,13 @@ export class StapleServer extends net.Server {
   #choose(hello: ClientHello, socket: net.Socket): Entry | undefined {
     const enforce = (this.#options.mustStaple ?? 'enforce') === 'enforce';
     const all = this.#entries;
-    let usable = all;
-    if (enforce) usable = all.filter((e) => !e.choice.mustStaple || e.choice.stapled);
-    const byChoice = new Map(usable.map((e) => [e.choice, e] as const));
-    const choices = usable.map((e) => e.choice);
+    // Built per connection only when a Must-Staple certificate may have to be left out.
+    const usable =
+      enforce && this.#anyMustStaple
+        ? all.filter((e) => !e.choice.mustStaple || e.choice.stapled)
+        : all;
+    const choices = usable === all ? this.#choices : usable.map((e) => e.choice);
+    const defaults = usable === all ? this.#defaults : choices.filter((c) => c.isDefault);
     const pick = (candidates: readonly CertificateChoice[], h: ClientHello) =>
       this.#options.select
         ? this.#options.select(h, candidates)
@@ -324,14 +336,13 @@ export class StapleServer extends net.Server {
 
     // No SNI: the default host's certificates. SNI that no certificate matches: the default
     // host too (nginx's default_server), which the client will judge.
-    const defaults = choices.filter((c) => c.isDefault);
     let chosen = hello.serverName === undefined ? pick(defaults, hello) : pick(choices, hello);
     if (!chosen && hello.serverName !== undefined) {
       const named = choices.some((c) => matchesName(c, hello.serverName!));
       if (!named) chosen = pick(defaults, { ...hello, serverName: undefined });
     }
     if (chosen) {
-      const entry = byChoice.get(chosen);
+      const entry = this.#byChoice.get(chosen);
       if (entry) return entry;
     }
     const mustStapleOnly = enforce && all.length > usable.length && !chosen;
