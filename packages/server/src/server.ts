@@ -96,7 +96,11 @@ export function getStapleInfo(socket: net.Socket): StapleInfo | undefined {
 }
 
 // Events of the per-certificate TLS servers that users listen for on the server they hold.
-const FORWARDED = [
+// Each is forwarded only while the server they hold has a listener for it: for several of them
+// Node does something itself when nobody listens (clientError: a 400/408 answer and a close;
+// checkContinue: 100 Continue, then 'request'; checkExpectation: 417; upgrade: an ordinary
+// request; keylog: not computed at all), which a forwarder that is always there would prevent.
+const FORWARDED: ReadonlySet<string> = new Set([
   'secureConnection',
   'tlsClientError',
   'request',
@@ -107,7 +111,7 @@ const FORWARDED = [
   'clientError',
   'keylog',
   'dropRequest',
-] as const;
+]);
 
 const PLAIN_HTTP_RESPONSE =
   'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: 50\r\n\r\n' +
@@ -117,6 +121,14 @@ interface Entry {
   readonly prepared: PreparedCertificate;
   readonly choice: CertificateChoice;
   readonly inner: tls.Server;
+  /** Connections handed to `inner` that have not closed yet. */
+  live: number;
+  /** Replaced by setCertificates: forgotten once its last connection closes. */
+  retired: boolean;
+  /** mustStaple 'warn' has logged that this Must-Staple certificate went out unstapled. */
+  warnedUnstapled: boolean;
+  /** The listeners on `inner` that re-emit its events on the server users hold. */
+  readonly forwarders: Map<string, (...args: unknown[]) => void>;
 }
 
 /**
@@ -134,7 +146,8 @@ export class StapleServer extends net.Server {
   readonly #logger: Logger;
   readonly #ticketKeys: Buffer;
   readonly #reading = new Set<net.Socket>();
-  readonly #inners = new Set<tls.Server>();
+  /** The current entries and the retired ones that still have connections. */
+  readonly #inners = new Set<Entry>();
   #entries: Entry[] = [];
   // Derived from #entries once per setCertificates, so the handshake path only reads them.
   #choices: CertificateChoice[] = [];
@@ -170,8 +183,38 @@ export class StapleServer extends net.Server {
       this.#stapler = createStapler({ logger: this.#logger, ...options.stapling });
       this.#ownsStapler = true;
     }
+    // 'newListener' comes before the listener is added, 'removeListener' after it is gone.
+    this.on('newListener', (event: string | symbol) => {
+      if (typeof event !== 'string' || !FORWARDED.has(event)) return;
+      for (const entry of this.#inners) this.#forward(entry, event);
+    });
+    this.on('removeListener', (event: string | symbol) => {
+      if (typeof event === 'string' && FORWARDED.has(event) && this.listenerCount(event) === 0) {
+        for (const entry of this.#inners) this.#unforward(entry, event);
+      }
+    });
     this.setCertificates(options.certificates);
     this.on('connection', (socket: net.Socket) => this.#accept(socket));
+    if (kind === 'https') {
+      // Listening again after close(): restart the connection checks close() stopped.
+      this.on('listening', () => {
+        for (const { inner } of this.#inners) inner.emit('listening');
+      });
+    }
+  }
+
+  #forward(entry: Entry, event: string): void {
+    if (entry.forwarders.has(event)) return;
+    const forwarder = (...args: unknown[]) => this.emit(event, ...args);
+    entry.forwarders.set(event, forwarder);
+    entry.inner.on(event, forwarder);
+  }
+
+  #unforward(entry: Entry, event: string): void {
+    const forwarder = entry.forwarders.get(event);
+    if (!forwarder) return;
+    entry.forwarders.delete(event);
+    entry.inner.off(event, forwarder);
   }
 
   /** The stapler this server uses (to watch events or read `status()`). */
@@ -193,8 +236,15 @@ export class StapleServer extends net.Server {
    * the new ones, connections already made carry on; the stapler follows.
    */
   setCertificates(certificates: readonly CertificateOptions[]): void {
-    const prepared = prepareCertificates(certificates);
     const previous = this.#entries;
+    // A certificate that stays keeps its parsed leaf, which is the stapler's key for it: the
+    // stapler carries on with its current staple instead of starting a second entry for the
+    // same certificate (a fetch, and no staple until it lands; Must-Staple ones refused).
+    const before = new Map(previous.map((e) => [chainKey(e.prepared), e.prepared] as const));
+    const prepared = prepareCertificates(certificates).map((p): PreparedCertificate => {
+      const old = before.get(chainKey(p));
+      return old ? { ...p, leaf: old.leaf, ...(old.issuer ? { issuer: old.issuer } : {}) } : p;
+    });
     const entries = prepared.map((p) => this.#makeEntry(p));
     this.#entries = entries;
     this.#choices = entries.map((e) => e.choice);
@@ -202,16 +252,12 @@ export class StapleServer extends net.Server {
     this.#byChoice = new Map(entries.map((e) => [e.choice, e] as const));
     this.#anyMustStaple = entries.some((e) => e.choice.mustStaple);
     if (this.#stapler) {
-      const kept = new Set(
-        entries.map((e) => e.prepared.leaf.serialNumber + e.prepared.leaf.issuer),
-      );
+      const kept = new Set(entries.map((e) => e.prepared.leaf));
       for (const old of previous) {
-        if (!kept.has(old.prepared.leaf.serialNumber + old.prepared.leaf.issuer)) {
-          this.#stapler.remove(old.prepared.leaf);
-        }
+        if (!kept.has(old.prepared.leaf)) this.#stapler.remove(old.prepared.leaf);
       }
     }
-    for (const old of previous) this.#retire(old.inner);
+    for (const old of previous) this.#retire(old);
   }
 
   #makeEntry(prepared: PreparedCertificate): Entry {
@@ -245,6 +291,13 @@ export class StapleServer extends net.Server {
       ticketKeys: this.#ticketKeys,
     };
     const inner = this.#kind === 'https' ? https.createServer(secure) : tls.createServer(secure);
+    if (this.#kind === 'https') {
+      // An http.Server tracks its connections (what closeIdleConnections, closeAllConnections
+      // and the headersTimeout/requestTimeout checks work on) from its 'listening' event on.
+      // An inner server is handed sockets and never listens, so start the tracking here; its
+      // (unref'd) check interval is cleared by inner.close() in #forget and close().
+      inner.emit('listening');
+    }
     const leaf = prepared.leaf;
     if (stapler) {
       // The handshake path: a synchronous map lookup for exactly this certificate; nothing when
@@ -260,10 +313,6 @@ export class StapleServer extends net.Server {
         },
       );
     }
-    for (const event of FORWARDED) {
-      inner.on(event, (...args: unknown[]) => this.emit(event, ...args));
-    }
-    this.#inners.add(inner);
     const choice: CertificateChoice = {
       certificate: leaf,
       description: prepared.description,
@@ -274,13 +323,43 @@ export class StapleServer extends net.Server {
       },
       label: prepared.label,
     };
-    return { prepared, choice, inner };
+    const entry: Entry = {
+      prepared,
+      choice,
+      inner,
+      live: 0,
+      retired: false,
+      warnedUnstapled: false,
+      forwarders: new Map(),
+    };
+    for (const event of FORWARDED) {
+      if (this.listenerCount(event) > 0) this.#forward(entry, event);
+    }
+    this.#inners.add(entry);
+    return entry;
   }
 
-  #retire(inner: tls.Server): void {
-    // Its live connections go on; idle keep-alive ones are closed; then it is forgotten.
-    (inner as { closeIdleConnections?: () => void }).closeIdleConnections?.();
-    this.#inners.delete(inner);
+  /** mustStaple 'warn': say so (once per certificate) when one is served without a staple. */
+  #warnUnstapled(entry: Entry): void {
+    if (entry.warnedUnstapled || !entry.choice.mustStaple || entry.choice.stapled) return;
+    entry.warnedUnstapled = true;
+    this.#logger.warn?.(
+      { certificate: entry.prepared.label },
+      'serving a Must-Staple certificate without a valid staple: clients that honour Must-Staple will refuse it',
+    );
+  }
+
+  #retire(entry: Entry): void {
+    // Its connections (idle keep-alive ones too) go on with the certificate they negotiated;
+    // close() and closeAllConnections() still reach them; it is forgotten after the last one.
+    entry.retired = true;
+    if (entry.live === 0) this.#forget(entry);
+  }
+
+  #forget(entry: Entry): void {
+    this.#inners.delete(entry);
+    // Not listening: this only clears an HTTPS inner's connection-check interval.
+    entry.inner.close();
   }
 
   #accept(socket: net.Socket): void {
@@ -316,6 +395,10 @@ export class StapleServer extends net.Server {
     });
     socket.unshift(bytes);
     this.#stats.handedToTls++;
+    entry.live++;
+    socket.once('close', () => {
+      if (--entry.live === 0 && entry.retired) this.#forget(entry);
+    });
     entry.inner.emit('connection', socket);
   }
 
@@ -343,7 +426,10 @@ export class StapleServer extends net.Server {
     }
     if (chosen) {
       const entry = this.#byChoice.get(chosen);
-      if (entry) return entry;
+      if (entry) {
+        if (!enforce && this.#anyMustStaple) this.#warnUnstapled(entry);
+        return entry;
+      }
     }
     const mustStapleOnly = enforce && all.length > usable.length && !chosen;
     const rejected = selectCertificate(
@@ -412,17 +498,25 @@ export class StapleServer extends net.Server {
   override close(callback?: (error?: Error) => void): this {
     for (const socket of this.#reading) socket.destroy();
     this.#reading.clear();
-    for (const inner of this.#inners)
-      (inner as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+    // HTTPS: like http.Server's close(), closes idle keep-alive connections and stops the
+    // connection checks. Not listening, the inner servers have nothing else to close.
+    for (const { inner } of this.#inners) inner.close();
     if (this.#ownsStapler) void this.#stapler?.close();
     return super.close(callback);
   }
 
   /** Closes every connection now (HTTPS: like http.Server's). */
   closeAllConnections(): void {
-    for (const inner of this.#inners)
+    for (const { inner } of this.#inners)
       (inner as { closeAllConnections?: () => void }).closeAllConnections?.();
   }
+}
+
+/** Identifies a certificate with its issuer across setCertificates calls. */
+function chainKey(prepared: PreparedCertificate): string {
+  const der = (bytes: Uint8Array | undefined) =>
+    bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') : '';
+  return `${der(prepared.leaf.der)}|${der(prepared.issuer?.der)}`;
 }
 
 function matchesName(choice: CertificateChoice, serverName: string): boolean {
