@@ -206,7 +206,11 @@ export class Stapler extends EventEmitter<StaplerEvents> {
     const { certificate, issuer, url, keys } = readChain(chain);
     const existing = this.#entries.get(certificate.der) ?? this.#entries.get(keys[0]);
     if (existing) {
-      for (const key of [...keys, certificate]) this.#entries.set(key, existing);
+      for (const key of [...keys, certificate]) {
+        // Remembered on the entry too, so that remove() forgets every name it was added under.
+        if (!existing.keys.includes(key)) existing.keys.push(key);
+        this.#entries.set(key, existing);
+      }
       return existing.certificate;
     }
     let resolveAttempt = () => {};
