@@ -1,0 +1,153 @@
+/**
+ * What the handshake bench's processes say to each other: one JSON object per line, the
+ * orchestrator asking on stdin, the child answering on stdout (stderr stays free for errors).
+ */
+import { createInterface } from 'node:readline';
+
+export type ServerMode = 'node-tls' | 'node-tls-ocsp' | 'ours-ecdsa' | 'ours-rsa-ecdsa';
+
+/** Handed to each server process in BENCH_SERVER_CONFIG. */
+export interface ServerConfig {
+  readonly ecdsa: { readonly key: string; readonly cert: string };
+  readonly rsa: { readonly key: string; readonly cert: string };
+  /** A real OCSP response for the ECDSA leaf (base64), for `node-tls-ocsp`. */
+  readonly ecdsaStaple: string;
+}
+
+export interface ServerReady {
+  readonly type: 'ready';
+  readonly mode: ServerMode;
+  readonly port: number;
+  readonly pid: number;
+  /** What the stapler says, for our servers. */
+  readonly staples?: readonly { readonly serial: string; readonly stapling: boolean }[];
+  /** How our TypeScript was turned into JavaScript: tsc-like (ts-hooks.ts) or tsx's esbuild. */
+  readonly loader?: 'tsc' | 'tsx';
+}
+
+export interface ServerStats {
+  readonly type: 'stats';
+  /** process.cpuUsage(), µs. */
+  readonly user: number;
+  readonly system: number;
+  /** process.hrtime, µs (CLOCK_MONOTONIC, the clock of --cpu-prof timestamps). */
+  readonly monoUs: number;
+  /** CPU of the main thread from /proc/self/task (clock ticks, so coarse), µs; NaN without. */
+  readonly mainThreadUs: number;
+  /** Voluntary context switches of the main thread (≈ event-loop sleeps), from /proc. */
+  readonly mainThreadSleeps: number;
+  /** Time in garbage collection (PerformanceObserver 'gc' entries), ms. */
+  readonly gcMs: number;
+  readonly handshakes: number;
+  readonly clientErrors: number;
+  readonly socketErrors: number;
+  readonly lastError?: string;
+  readonly rss: number;
+}
+
+export interface ServerFailure {
+  readonly type: 'error';
+  readonly message: string;
+}
+
+export type ServerMessage = ServerReady | ServerStats | ServerFailure;
+
+export type TlsVersion = 'TLSv1.3' | 'TLSv1.2';
+
+export interface RunCommand {
+  readonly type: 'run';
+  readonly port: number;
+  /** Handshakes per second offered (open loop: the schedule does not wait for answers). */
+  readonly rate: number;
+  readonly seconds: number;
+  readonly version: TlsVersion;
+  /** Every handshake must carry an OCSP staple (or none may). */
+  readonly expectStaple: boolean;
+  /** Return the first staple (base64) and the served certificate serial. */
+  readonly capture: boolean;
+}
+
+export interface Distribution {
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export interface RunResult {
+  readonly type: 'result';
+  readonly offered: number;
+  readonly started: number;
+  readonly completed: number;
+  readonly failed: number;
+  readonly errors: Readonly<Record<string, number>>;
+  /** Errors after secureConnect (the close); not handshake failures. */
+  readonly afterErrors: number;
+  readonly stapled: number;
+  readonly reused: number;
+  readonly protocols: Readonly<Record<string, number>>;
+  /** From the first scheduled start to the last close, ms. */
+  readonly elapsedMs: number;
+  /** Handshakes completed per second of the schedule's span. */
+  readonly achievedRate: number;
+  /** Client process CPU over the run / wall time (1 = one core saturated). */
+  readonly clientCpu: number;
+  /** TCP connect → secureConnect, ms. */
+  readonly handshakeMs: Distribution;
+  /** tls.connect() call → secureConnect, ms. */
+  readonly totalMs: Distribution;
+  /** How late connections were started against the schedule, ms. */
+  readonly startLagMs: Distribution;
+  readonly maxInFlight: number;
+  readonly serials?: readonly string[];
+  readonly staple?: string;
+}
+
+export interface ClientFailure {
+  readonly type: 'error';
+  readonly message: string;
+}
+
+export interface ClientReady {
+  readonly type: 'ready';
+}
+
+export type ClientMessage = ClientReady | RunResult | ClientFailure;
+
+/** Writes one message line to stdout. */
+export function send(message: object): void {
+  process.stdout.write(`${JSON.stringify(message)}\n`);
+}
+
+/** Calls `onLine` for each line on stdin; `onEnd` when the parent goes away. */
+export function onStdinLines(onLine: (line: string) => void, onEnd: () => void): void {
+  const lines = createInterface({ input: process.stdin });
+  lines.on('line', (line) => {
+    if (line.trim() !== '') onLine(line.trim());
+  });
+  lines.on('close', onEnd);
+}
+
+/** Nearest-rank percentile of an ascending array. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
+}
+
+export function distribution(values: Float64Array | number[]): Distribution {
+  const sorted = Float64Array.from(values).sort();
+  return {
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
+  };
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
