@@ -9,8 +9,9 @@ import { createServer, getStapleInfo, type StapleServer } from '../src/index.js'
 import {
   certificatesOf,
   closeServer,
+  curlHttps,
+  gnutlsOcsp,
   listen,
-  run,
   type StapleInfoLine,
   stapleCertStatus,
   stapleSerial,
@@ -47,18 +48,7 @@ describe('curl --cert-status and gnutls-cli --ocsp', () => {
     await env?.close();
   });
 
-  const curl = (extra: readonly string[]) =>
-    run('curl', [
-      '--silent',
-      '--show-error',
-      '--max-time',
-      '8',
-      '--cert-status',
-      '--cacert',
-      env.files.root,
-      ...extra,
-      `https://localhost:${port}/`,
-    ]);
+  const curl = (extra: readonly string[]) => curlHttps(env, port, ['--cert-status', ...extra]);
 
   it('curl (default: TLS 1.3, ECDSA) verifies the staple and gets the ECDSA certificate', async () => {
     const result = await curl([]);
@@ -92,16 +82,7 @@ describe('curl --cert-status and gnutls-cli --ocsp', () => {
 
   const gnutls = (extra: readonly string[]) => {
     const saved = join(env.dir, `gnutls-${Math.random().toString(36).slice(2)}.der`);
-    return run('gnutls-cli', [
-      '--ocsp',
-      `--save-ocsp=${saved}`,
-      '--x509cafile',
-      env.files.root,
-      '-p',
-      String(port),
-      ...extra,
-      'localhost',
-    ]).then(async (result) => ({
+    return gnutlsOcsp(env, port, [`--save-ocsp=${saved}`, ...extra]).then(async (result) => ({
       result,
       staple: await readFile(saved).then(
         (b) => new Uint8Array(b),

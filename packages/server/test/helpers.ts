@@ -155,6 +155,33 @@ export function run(
 }
 
 /** `openssl s_client -status` against the server, stdin closed. */
+/** curl against https://localhost:PORT/ trusting the test root, bounded at 8 s. */
+export function curlHttps(env: TestEnv, port: number, extra: readonly string[] = []) {
+  return run('curl', [
+    '--silent',
+    '--show-error',
+    '--max-time',
+    '8',
+    '--cacert',
+    env.files.root,
+    ...extra,
+    `https://localhost:${port}/`,
+  ]);
+}
+
+/** gnutls-cli --ocsp against localhost:PORT trusting the test root (it verifies the staple). */
+export function gnutlsOcsp(env: TestEnv, port: number, extra: readonly string[] = []) {
+  return run('gnutls-cli', [
+    '--ocsp',
+    '--x509cafile',
+    env.files.root,
+    '-p',
+    String(port),
+    ...extra,
+    'localhost',
+  ]);
+}
+
 export function sClient(port: number, caFile: string, extra: readonly string[] = []) {
   return run('openssl', [
     's_client',

@@ -10,10 +10,10 @@ import {
   certificatesOf,
   closeServer,
   endWith,
+  gnutlsOcsp,
   listen,
   nodeHandshake,
   parseSClient,
-  run,
   sClient,
   stapleSerial,
   startEnv,
@@ -21,14 +21,7 @@ import {
 } from './helpers.js';
 
 function gnutls(env: TestEnv, port: number) {
-  return run('gnutls-cli', [
-    '--ocsp',
-    '--x509cafile',
-    env.files.root,
-    '-p',
-    String(port),
-    'localhost',
-  ]);
+  return gnutlsOcsp(env, port);
 }
 
 describe('Must-Staple', () => {

@@ -9,10 +9,10 @@ import { createServer, getStapleInfo, type StapleServer } from '../src/index.js'
 import {
   certificatesOf,
   closeServer,
+  curlHttps,
   listen,
   nodeHandshake,
   parseSClient,
-  run,
   type StapleInfoLine,
   sClient,
   stapleSerial,
@@ -61,17 +61,7 @@ describe('responder down from the start', () => {
     return listen(server);
   };
 
-  const curl = (port: number, extra: readonly string[] = []) =>
-    run('curl', [
-      '--silent',
-      '--show-error',
-      '--max-time',
-      '8',
-      '--cacert',
-      env.files.root,
-      ...extra,
-      `https://localhost:${port}/`,
-    ]);
+  const curl = (port: number, extra: readonly string[] = []) => curlHttps(env, port, extra);
 
   it('serves TLS without a staple; after the responder is up and a refresh, staples appear', async () => {
     const port = await start();

@@ -9,9 +9,10 @@ import { createServer, type StapleServer } from '../src/index.js';
 import {
   certificatesOf,
   closeServer,
+  curlHttps,
+  gnutlsOcsp,
   listen,
   parseSClient,
-  run,
   sClient,
   startEnv,
   type TestEnv,
@@ -20,28 +21,11 @@ import {
 const RSA_ONLY_CURL = ['--ciphers', 'ECDHE-RSA-AES128-GCM-SHA256', '--tls-max', '1.2'];
 
 function curl(env: TestEnv, port: number, extra: readonly string[] = []) {
-  return run('curl', [
-    '--silent',
-    '--show-error',
-    '--max-time',
-    '8',
-    '--cert-status',
-    '--cacert',
-    env.files.root,
-    ...extra,
-    `https://localhost:${port}/`,
-  ]);
+  return curlHttps(env, port, ['--cert-status', ...extra]);
 }
 
 function gnutls(env: TestEnv, port: number) {
-  return run('gnutls-cli', [
-    '--ocsp',
-    '--x509cafile',
-    env.files.root,
-    '-p',
-    String(port),
-    'localhost',
-  ]);
+  return gnutlsOcsp(env, port);
 }
 
 /**
