@@ -25,8 +25,12 @@ export {
   versionName,
 } from './names.js';
 export { EXTENSION, parseClientHello, parseClientHelloMessage } from './parse.js';
-export type { ReadClientHelloOptions, ReadClientHelloResult } from './read-client-hello.js';
-export { readClientHello } from './read-client-hello.js';
+export type {
+  ReadClientHelloCallback,
+  ReadClientHelloOptions,
+  ReadClientHelloResult,
+} from './read-client-hello.js';
+export { readClientHello, readClientHelloWith } from './read-client-hello.js';
 export type {
   CertificateCandidate,
   CertificateRejection,

@@ -8,7 +8,7 @@ import {
   type ClientHelloError,
   isClientHelloError,
   type ReadClientHelloOptions,
-  readClientHello,
+  readClientHelloWith,
   selectCertificate,
 } from '@staple/client-hello';
 import {
@@ -83,7 +83,15 @@ export interface StapleServerStats {
   readonly mustStapleRefused: number;
 }
 
-const infos = new WeakMap<net.Socket, StapleInfo>();
+/** What is recorded per connection on the handshake path; the StapleInfo is built when asked. */
+interface Handed {
+  readonly entry: Entry;
+  readonly hello: ClientHello;
+  readonly stapled: boolean;
+  info: StapleInfo | undefined;
+}
+
+const infos = new WeakMap<net.Socket, Handed>();
 
 /**
  * The chosen certificate, the staple state and the parsed ClientHello of a connection: give it
@@ -92,8 +100,41 @@ const infos = new WeakMap<net.Socket, StapleInfo>();
 export function getStapleInfo(socket: net.Socket): StapleInfo | undefined {
   // A TLSSocket made by a tls.Server keeps the TCP socket it wraps as `_parent`; the info was
   // recorded on that one before TLS started.
-  return infos.get(socket) ?? infos.get((socket as { _parent?: net.Socket })._parent as net.Socket);
+  const handed =
+    infos.get(socket) ?? infos.get((socket as { _parent?: net.Socket })._parent as net.Socket);
+  if (!handed) return undefined;
+  handed.info ??= makeInfo(handed);
+  return handed.info;
 }
+
+function makeInfo({ entry, hello, stapled }: Handed): StapleInfo {
+  const stapler = entry.stapler;
+  const leaf = entry.prepared.leaf;
+  return {
+    certificate: leaf,
+    keyType: entry.prepared.description.keyType,
+    hello,
+    stapled,
+    get staple() {
+      return stapler?.status().find((s) => s.certificate === leaf);
+    },
+  };
+}
+
+/** 'close' of a socket handed to an inner server (`this` is the socket). */
+function onHandedClose(this: net.Socket): void {
+  infos.get(this)?.entry.release();
+}
+
+const NO_OPTIONS: ReadClientHelloOptions = {};
+
+let dispatchLater: (
+  server: StapleServer,
+  socket: net.Socket,
+  hello: ClientHello,
+  bytes: Buffer,
+) => void;
+let refuseLater: (server: StapleServer, socket: net.Socket, error: ClientHelloError) => void;
 
 // Events of the per-certificate TLS servers that users listen for on the server they hold.
 // Each is forwarded only while the server they hold has a listener for it: for several of them
@@ -121,6 +162,9 @@ interface Entry {
   readonly prepared: PreparedCertificate;
   readonly choice: CertificateChoice;
   readonly inner: tls.Server;
+  readonly stapler: Stapler | undefined;
+  /** Called when a connection handed to `inner` closes. */
+  readonly release: () => void;
   /** Connections handed to `inner` that have not closed yet. */
   live: number;
   /** Replaced by setCertificates: forgotten once its last connection closes. */
@@ -327,6 +371,10 @@ export class StapleServer extends net.Server {
       prepared,
       choice,
       inner,
+      stapler,
+      release: () => {
+        if (--entry.live === 0 && entry.retired) this.#forget(entry);
+      },
       live: 0,
       retired: false,
       warnedUnstapled: false,
@@ -365,40 +413,42 @@ export class StapleServer extends net.Server {
   #accept(socket: net.Socket): void {
     this.#stats.accepted++;
     this.#reading.add(socket);
-    // A socket error during the read is reported by readClientHello; afterwards TLS owns it.
-    readClientHello(socket, this.#options.clientHello).then(
-      ({ hello, bytes }) => {
-        this.#reading.delete(socket);
-        this.#dispatch(socket, hello, bytes);
-      },
-      (error: ClientHelloError) => {
-        this.#reading.delete(socket);
-        this.#refuse(socket, error);
-      },
-    );
+    // A socket error during the read is reported by the reader; afterwards TLS owns it.
+    readClientHelloWith(socket, this.#options.clientHello ?? NO_OPTIONS, this.#onHello);
+  }
+
+  // One function for every connection; what follows runs on the next tick, as it did after a
+  // Promise, outside the socket's event.
+  readonly #onHello = (
+    error: ClientHelloError | undefined,
+    hello: ClientHello | undefined,
+    bytes: Buffer | undefined,
+    socket: net.Socket,
+  ): void => {
+    this.#reading.delete(socket);
+    if (error) process.nextTick(refuseLater, this, socket, error);
+    else process.nextTick(dispatchLater, this, socket, hello!, bytes!);
+  };
+
+  static {
+    dispatchLater = (server, socket, hello, bytes) => server.#dispatch(socket, hello, bytes);
+    refuseLater = (server, socket, error) => server.#refuse(socket, error);
   }
 
   #dispatch(socket: net.Socket, hello: ClientHello, bytes: Buffer): void {
     if (socket.destroyed) return;
     const entry = this.#choose(hello, socket);
     if (!entry) return;
-    const stapler = this.#stapler;
-    const leaf = entry.prepared.leaf;
     infos.set(socket, {
-      certificate: leaf,
-      keyType: entry.prepared.description.keyType,
+      entry,
       hello,
       stapled: hello.statusRequest !== undefined && entry.choice.stapled,
-      get staple() {
-        return stapler?.status().find((s) => s.certificate === leaf);
-      },
+      info: undefined,
     });
     socket.unshift(bytes);
     this.#stats.handedToTls++;
     entry.live++;
-    socket.once('close', () => {
-      if (--entry.live === 0 && entry.retired) this.#forget(entry);
-    });
+    socket.on('close', onHandedClose);
     entry.inner.emit('connection', socket);
   }
 
