@@ -8,7 +8,6 @@ import type {
   DecodedResponse,
   Extension,
   ResponderId,
-  ResponseStatus,
   RevocationReason,
   SingleResponse,
 } from '@staple/ocsp-codec';
@@ -19,9 +18,7 @@ import {
   REVOCATION_REASON_CODES,
   toHex,
 } from '@staple/ocsp-codec';
-
-/** A line of the dump: nesting depth, label, and the value (none for a section heading). */
-type Row = readonly [depth: number, label: string, value?: string];
+import { type Row, render, time } from './rows.js';
 
 /** Extension values longer than this many bytes are cut short (SCT lists run to hundreds). */
 const MAX_VALUE_BYTES = 32;
@@ -80,8 +77,7 @@ function singleRows(depth: number, single: SingleResponse): Row[] {
   ];
   if (single.revocationTime) rows.push([depth, 'Revocation time', time(single.revocationTime)]);
   if (single.revocationReason) {
-    const reason = single.revocationReason;
-    rows.push([depth, 'Revocation reason', `${reason} (${REVOCATION_REASON_CODES[reason]})`]);
+    rows.push([depth, 'Revocation reason', reasonText(single.revocationReason)]);
   }
   rows.push([depth, 'This update', time(single.thisUpdate)]);
   rows.push([depth, 'Next update', single.nextUpdate ? time(single.nextUpdate) : 'none']);
@@ -135,8 +131,13 @@ function certificateSummary(depth: number, der: Uint8Array): Row[] {
   }
 }
 
-function responderId(id: ResponderId): string {
+export function responderId(id: ResponderId): string {
   return id.type === 'byName' ? id.name : `key hash ${toHex(id.keyHash)}`;
+}
+
+/** `keyCompromise (1)`: the name, and the CRLReason code openssl shows. */
+export function reasonText(reason: RevocationReason): string {
+  return `${reason} (${REVOCATION_REASON_CODES[reason]})`;
 }
 
 /** As openssl prints it: `1 (0x0)` for the v1 the field encodes as 0. */
@@ -144,24 +145,7 @@ function version(value: number): string {
   return `${value + 1} (0x${value.toString(16)})`;
 }
 
-/** ISO 8601 UTC, with milliseconds only when the message has them. */
-function time(date: Date): string {
-  return date.toISOString().replace('.000Z', 'Z');
-}
-
 function shortHex(bytes: Uint8Array): string {
   if (bytes.length <= MAX_VALUE_BYTES) return toHex(bytes);
   return `${toHex(bytes.subarray(0, MAX_VALUE_BYTES))}… (${bytes.length} bytes)`;
-}
-
-function render(rows: readonly Row[]): string {
-  const head = ([depth, label]: Row) => `${'  '.repeat(depth)}${label}:`;
-  const width = Math.max(
-    0,
-    ...rows.filter((row) => row[2] !== undefined).map((row) => head(row).length),
-  );
-  const lines = rows.map((row) =>
-    row[2] === undefined ? head(row) : `${head(row).padEnd(width)} ${row[2]}`,
-  );
-  return `${lines.join('\n')}\n`;
 }

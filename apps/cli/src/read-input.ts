@@ -33,9 +33,16 @@ export async function readInput(
   path: string,
   stdin: NodeJS.ReadableStream = process.stdin,
 ): Promise<Input> {
+  return detectFormat(await readBytes(path, stdin));
+}
+
+/** The bytes of a file, or of stdin for `-`, up to MAX_INPUT_BYTES. */
+export async function readBytes(
+  path: string,
+  stdin: NodeJS.ReadableStream = process.stdin,
+): Promise<Uint8Array> {
   const name = path === '-' ? 'stdin' : path;
-  const stream = path === '-' ? stdin : createReadStream(path);
-  return detectFormat(await readLimited(stream, name));
+  return readLimited(path === '-' ? stdin : createReadStream(path), name);
 }
 
 async function readLimited(stream: NodeJS.ReadableStream, name: string): Promise<Uint8Array> {
@@ -68,7 +75,7 @@ async function readLimited(stream: NodeJS.ReadableStream, name: string): Promise
 }
 
 /** `ENOENT: no such file or directory, open 'x'` → `no such file or directory`. */
-function systemReason(error: unknown): string {
+export function systemReason(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.replace(/^E[A-Z]+: /, '').replace(/, \w+( '.*')?$/, '');
 }

@@ -1,48 +1,13 @@
-import { execFile, execFileSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { DecodeJson } from '../src/commands/decode.js';
+import { run, SHARED } from './helpers.js';
 
-// These tests run the built binary, the way users do: `node dist/main.js`, against the codec's
-// dist (the `default` export condition), so a packaging mistake shows up here.
+// These tests run the built binary (test/global-setup.ts builds it), the way users do.
 
-const CLI_DIR = fileURLToPath(new URL('..', import.meta.url));
-const CODEC_DIR = join(CLI_DIR, '../../packages/ocsp-codec');
-const MAIN = join(CLI_DIR, 'dist/main.js');
-const VECTORS = '/work/shared/vectors/ocsp';
-
-interface Result {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function run(args: readonly string[], input?: string | Uint8Array): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      process.execPath,
-      [MAIN, ...args],
-      { timeout: 10_000, encoding: 'utf8' },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') reject(error);
-        else resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-      },
-    );
-    child.stdin?.end(input);
-  });
-}
+const VECTORS = join(SHARED, 'vectors/ocsp');
 
 type ResponseJson = Extract<DecodeJson, { responseStatus: 'successful' }>;
 type RequestJson = Extract<DecodeJson, { kind: 'request' }>;
@@ -52,19 +17,6 @@ async function decodeJson(args: readonly string[]): Promise<DecodeJson> {
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   return JSON.parse(result.stdout);
-}
-
-/** Builds a package with its own tsc config when its dist is missing or older than a source. */
-function ensureBuilt(dir: string, output: string): void {
-  const out = join(dir, output);
-  const sources = readdirSync(join(dir, 'src'), { recursive: true, encoding: 'utf8' })
-    .map((file) => join(dir, 'src', file))
-    .concat(join(dir, 'tsconfig.build.json'));
-  const newest = Math.max(...sources.map((file) => statSync(file).mtimeMs));
-  if (existsSync(out) && statSync(out).mtimeMs >= newest) return;
-  // `npx tsc` from a package folder may not find the root's typescript; run its bin directly.
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: dir, stdio: 'pipe' });
 }
 
 /** The parts of MANIFEST.json (openssl's reading of each vector) these tests compare. */
@@ -157,10 +109,8 @@ function asRequest(json: DecodeJson): RequestJson {
 let tmp: string;
 
 beforeAll(() => {
-  ensureBuilt(CODEC_DIR, 'dist/index.js');
-  ensureBuilt(CLI_DIR, 'dist/main.js');
   tmp = mkdtempSync(join(tmpdir(), 'staple-cli-'));
-}, 120_000);
+});
 
 afterAll(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -293,7 +243,9 @@ describe('staple decode: input formats', () => {
   });
 
   test('URL-encoded base64 on stdin (as in a GET request path)', async () => {
-    const { code, stdout } = await run(['decode', '--json', '-'], encodeURIComponent(base64()));
+    const { code, stdout } = await run(['decode', '--json', '-'], {
+      input: encodeURIComponent(base64()),
+    });
     expect(code).toBe(0);
     expect(asResponse(JSON.parse(stdout)).basic.producedAt).toBe('2018-08-30T11:15:00.000Z');
   });

@@ -68,7 +68,11 @@ export interface StapleInfo {
   readonly certificate: CertificateInfo;
   readonly keyType: 'rsa' | 'ecdsa' | 'ed25519';
   readonly hello: ClientHello;
-  /** The client asked for a staple (status_request) and one was ready when it connected. */
+  /**
+   * The client asked for a staple (status_request), one was ready when it connected, and the
+   * handshake was a full one (a resumed session gets no certificate and no staple). Asked of the
+   * raw socket instead of the TLS one, resumption is not known and is taken as not resumed.
+   */
   readonly stapled: boolean;
   /** The stapler's state for the served certificate, now. */
   readonly staple: StapleStatus | undefined;
@@ -103,18 +107,23 @@ export function getStapleInfo(socket: net.Socket): StapleInfo | undefined {
   const handed =
     infos.get(socket) ?? infos.get((socket as { _parent?: net.Socket })._parent as net.Socket);
   if (!handed) return undefined;
-  handed.info ??= makeInfo(handed);
+  // A resumed handshake sends no certificate, so no staple either, though one was ready.
+  handed.info ??= makeInfo(handed, isResumed(socket));
   return handed.info;
 }
 
-function makeInfo({ entry, hello, stapled }: Handed): StapleInfo {
+function isResumed(socket: net.Socket): boolean {
+  return socket instanceof tls.TLSSocket && socket.isSessionReused();
+}
+
+function makeInfo({ entry, hello, stapled }: Handed, resumed: boolean): StapleInfo {
   const stapler = entry.stapler;
   const leaf = entry.prepared.leaf;
   return {
     certificate: leaf,
     keyType: entry.prepared.description.keyType,
     hello,
-    stapled,
+    stapled: stapled && !resumed,
     get staple() {
       return stapler?.status().find((s) => s.certificate === leaf);
     },

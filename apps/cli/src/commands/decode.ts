@@ -1,8 +1,7 @@
 /**
  * `staple decode <file>`: prints an OCSP response or request, as text or as JSON. Decoding only:
- * no signature or freshness check (the status-checking commands will do that).
+ * no signature or freshness check (`staple status` and `staple inspect` do that).
  */
-import { parseArgs } from 'node:util';
 import type {
   BasicResponse,
   DecodedRequest,
@@ -10,8 +9,10 @@ import type {
   ResponseStatus,
 } from '@staple/ocsp-codec';
 import { decodeRequest, decodeResponse } from '@staple/ocsp-codec';
+import { onePositional, parseCommandArgs } from '../args.js';
 import { CliError, EXIT_OK } from '../errors.js';
 import { formatRequest, formatResponse } from '../format.js';
+import type { Io } from '../io.js';
 import type { Json } from '../json.js';
 import { toJson } from '../json.js';
 import type { MessageKind } from '../read-input.js';
@@ -38,11 +39,6 @@ export type Decoded =
   | { readonly kind: 'response'; readonly message: DecodedResponse }
   | { readonly kind: 'request'; readonly message: DecodedRequest };
 
-export interface Io {
-  readonly stdout: (text: string) => void;
-  readonly stdin?: NodeJS.ReadableStream;
-}
-
 export async function decodeCommand(args: readonly string[], io: Io): Promise<number> {
   const options = parseDecodeArgs(args);
   if (options.help) {
@@ -63,56 +59,23 @@ interface DecodeOptions {
 }
 
 function parseDecodeArgs(args: readonly string[]): DecodeOptions {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (cause) {
-    throw new CliError('ERR_USAGE', `${firstSentence(cause)}; see staple decode --help`, {
-      cause,
-    });
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs('decode', args, {
+    json: { type: 'boolean' },
+    request: { type: 'boolean' },
+    response: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) return { help: true, json: false, file: '' };
   if (values.request && values.response) {
     throw new CliError('ERR_USAGE', '--request and --response exclude each other');
   }
-  if (positionals.length !== 1) {
-    throw new CliError(
-      'ERR_USAGE',
-      positionals.length === 0 ? 'decode needs a file' : 'decode takes one file',
-    );
-  }
+  const file = onePositional('decode', positionals, 'a file');
   const kind: MessageKind | undefined = values.request
     ? 'request'
     : values.response
       ? 'response'
       : undefined;
-  return {
-    help: false,
-    json: values.json === true,
-    file: positionals[0]!,
-    ...(kind ? { kind } : {}),
-  };
-}
-
-/** parseArgs' `Unknown option '--x'. To specify a positional argument...` → `unknown option '--x'`. */
-function firstSentence(error: unknown): string {
-  const sentence = String(error instanceof Error ? error.message : error).split('. ')[0]!;
-  return sentence.charAt(0).toLowerCase() + sentence.slice(1);
-}
-
-function parse(args: readonly string[]) {
-  return parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      json: { type: 'boolean' },
-      request: { type: 'boolean' },
-      response: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  return { help: false, json: values.json === true, file, ...(kind ? { kind } : {}) };
 }
 
 /**
