@@ -20,13 +20,16 @@ async function main(): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  process.stdout.write('Starting: test PKI, OCSP responder, HTTPS server…\n');
-  const demo = await startDemo(options);
-  process.stdout.write(instructions(demo, options.host));
-  await new Promise<void>((resolve) => {
+  // Listen for the stop signals before anything is printed: whoever reads "Press Ctrl-C" may
+  // signal at once.
+  const stop = new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  process.stdout.write('Starting: test PKI, OCSP responder, HTTPS server…\n');
+  const demo = await startDemo(options);
+  process.stdout.write(instructions(demo, options.host));
+  await stop;
   process.stdout.write('Stopping…\n');
   await demo.close();
   return 0;

@@ -494,19 +494,20 @@ export class Stapler extends EventEmitter<StaplerEvents> {
     }
   }
 
-  #isNewer(entry: Entry, response: FetchedLike): boolean {
+  #isNewer(entry: Entry, response: FetchedLike, source: 'responder' | 'store' = 'store'): boolean {
     const current = entry.current;
     if (!current) return true;
     // A revoked answer is the truth and replaces a good one whatever its age.
     if (response.certStatus === 'revoked' && current.certStatus === 'good') return true;
-    return (
-      response.thisUpdate > current.thisUpdate ||
-      (response.thisUpdate === current.thisUpdate && response.producedAt > current.producedAt)
-    );
+    if (response.thisUpdate !== current.thisUpdate) return response.thisUpdate > current.thisUpdate;
+    // Same times (they have one-second resolution): an answer we just had from the responder is
+    // its word now, e.g. `good` again a moment after a mistaken revocation was undone; a stored
+    // copy with the same times adds nothing.
+    return source === 'responder' || response.producedAt > current.producedAt;
   }
 
   #accept(entry: Entry, response: FetchedLike, source: 'responder' | 'store'): void {
-    if (entry.removed || !this.#isNewer(entry, response)) return;
+    if (entry.removed || !this.#isNewer(entry, response, source)) return;
     const now = this.#now();
     const window = {
       thisUpdate: response.thisUpdate,

@@ -202,6 +202,20 @@ describe('stapler', () => {
     expect(events.filter((e) => e.type === 'revoked')).toHaveLength(1);
   });
 
+  it("a forced refresh takes the responder's answer even within the same second", async () => {
+    const { stapler, leaf, ocsp, verify } = await setup();
+    const info = stapler.add(leaf.chainPem);
+    await stapler.ready();
+    // The test clock does not move: every answer has the same thisUpdate and producedAt.
+    ocsp.responder.revoke(leaf, { reason: 'keyCompromise' });
+    await stapler.refresh(info);
+    expect((await verify(stapler.get(info)))?.certStatus).toBe('revoked');
+    ocsp.responder.unrevoke(leaf);
+    await stapler.refresh(info);
+    expect((await verify(stapler.get(info)))?.certStatus).toBe('good');
+    expect(statusOf(stapler)).toMatchObject({ state: 'good', fetches: 3 });
+  });
+
   it('never serves unknown: the last good stays, the error says why', async () => {
     const { stapler, leaf, ocsp, advance } = await setup();
     const info = stapler.add(leaf.chainPem);
