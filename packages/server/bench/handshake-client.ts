@@ -9,6 +9,7 @@
  */
 import * as tls from 'node:tls';
 import {
+  CLIENT_SIGALGS,
   type ClientMessage,
   distribution,
   onStdinLines,
@@ -41,6 +42,10 @@ function run(command: RunCommand): Promise<RunResult> {
   const serials: string[] = [];
   const sockets = new Set<tls.TLSSocket>();
   let staple: string | undefined;
+  let cipher: string | undefined;
+  let group: string | undefined;
+  let tickets = 0;
+  let ticketed = 0;
   let started = 0;
   let completed = 0;
   let failed = 0;
@@ -87,6 +92,9 @@ function run(command: RunCommand): Promise<RunResult> {
         maxInFlight,
         ...(command.capture ? { serials } : {}),
         ...(staple ? { staple } : {}),
+        ...(ticketed > 0 ? { ticketsPerHandshake: tickets / ticketed } : {}),
+        ...(cipher ? { cipher } : {}),
+        ...(group ? { group } : {}),
       });
     };
 
@@ -116,6 +124,7 @@ function run(command: RunCommand): Promise<RunResult> {
       requestOCSP: true,
       minVersion: command.version,
       maxVersion: command.version,
+      sigalgs: CLIENT_SIGALGS[command.key],
     };
 
     const launch = (index: number) => {
@@ -134,6 +143,9 @@ function run(command: RunCommand): Promise<RunResult> {
       socket.on('OCSPResponse', (r: Buffer) => {
         response = r;
       });
+      // A 'session' listener makes Node keep every ticket: only on the few captured ones.
+      const countTickets = command.capture && index < 3;
+      if (countTickets) socket.on('session', () => tickets++);
       socket.once('secureConnect', () => {
         const now = performance.now();
         secure = true;
@@ -146,7 +158,11 @@ function run(command: RunCommand): Promise<RunResult> {
         protocols[protocol] = (protocols[protocol] ?? 0) + 1;
         if (command.capture && index < 3) {
           serials.push(socket.getPeerCertificate().serialNumber);
-          if (index === 0 && response) staple = response.toString('base64');
+          if (index === 0) {
+            if (response) staple = response.toString('base64');
+            cipher = socket.getCipher().standardName;
+            group = (socket.getEphemeralKeyInfo() as { name?: string } | null)?.name;
+          }
         }
         socket.resume();
         socket.end();
@@ -163,6 +179,7 @@ function run(command: RunCommand): Promise<RunResult> {
       });
       socket.once('close', () => {
         sockets.delete(socket);
+        if (countTickets && secure) ticketed++;
         if (!secure && !errored) {
           // Closed before the handshake without an error event: still a failure.
           failed++;

@@ -1,6 +1,7 @@
 /**
  * One server under test, alone in its process so that its CPU time is its own. Started by
- * handshake.bench.ts as `handshake-server.ts <mode>` with BENCH_SERVER_CONFIG; prints
+ * handshake.bench.ts as `handshake-server.ts <mode> <key>` with BENCH_SERVER_CONFIG (and by
+ * cluster-server.ts as a node:cluster worker, which shares the port); prints
  * `{type:'ready', port}` once listening on 127.0.0.1, answers `stats` with its cumulative
  * process.cpuUsage() and handshake count, and exits on `exit`, when stdin closes, or after
  * BENCH_SERVER_LIFETIME_MS.
@@ -11,14 +12,21 @@ import type * as net from 'node:net';
 import { PerformanceObserver } from 'node:perf_hooks';
 import * as tls from 'node:tls';
 import {
+  KEY_TYPES,
+  type KeyType,
+  type NodeServerMode,
   onStdinLines,
   type ServerConfig,
   type ServerMessage,
-  type ServerMode,
   send,
 } from './protocol.js';
 
-const MODES: readonly ServerMode[] = ['node-tls', 'node-tls-ocsp', 'ours-ecdsa', 'ours-rsa-ecdsa'];
+const MODES: readonly NodeServerMode[] = [
+  'node-tls',
+  'node-tls-ocsp',
+  'ours-single',
+  'ours-rsa-ecdsa',
+];
 
 function fail(message: string): never {
   send({ type: 'error', message } satisfies ServerMessage);
@@ -26,8 +34,10 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-const mode = process.argv[2] as ServerMode;
+const mode = process.argv[2] as NodeServerMode;
 if (!MODES.includes(mode)) fail(`unknown mode ${JSON.stringify(process.argv[2])}`);
+const key = process.argv[3] as KeyType;
+if (!KEY_TYPES.includes(key)) fail(`unknown key type ${JSON.stringify(process.argv[3])}`);
 const configText = process.env['BENCH_SERVER_CONFIG'];
 if (!configText) fail('BENCH_SERVER_CONFIG is not set');
 const config = JSON.parse(configText) as ServerConfig;
@@ -96,9 +106,9 @@ let closeServer: () => Promise<void>;
 let loader: 'tsc' | 'tsx' | undefined;
 
 if (mode === 'node-tls' || mode === 'node-tls-ocsp') {
-  const plain = tls.createServer({ key: config.ecdsa.key, cert: config.ecdsa.cert });
+  const plain = tls.createServer({ key: config[key].key, cert: config[key].cert });
   if (mode === 'node-tls-ocsp') {
-    const staple = Buffer.from(config.ecdsaStaple, 'base64');
+    const staple = Buffer.from(config[key].staple, 'base64');
     if (staple.length === 0) fail('no staple in the config');
     plain.on(
       'OCSPRequest',
@@ -116,8 +126,11 @@ if (mode === 'node-tls' || mode === 'node-tls-ocsp') {
   // Which transform the code under test went through: esbuild's keepNames leaves __name calls.
   const { readClientHello } = await import('@staple/client-hello');
   loader = readClientHello.toString().includes('__name(') ? 'tsx' : 'tsc';
+  const only = (c: ServerConfig[KeyType]) => ({ key: c.key, cert: c.cert });
   const certificates =
-    mode === 'ours-ecdsa' ? [config.ecdsa] : [config.rsa, config.ecdsa]; /* RSA listed first */
+    mode === 'ours-single'
+      ? [only(config[key])]
+      : [only(config.rsa), only(config.ecdsa)]; /* RSA listed first */
   const ours = createTlsServer({ certificates });
   await ours.ready();
   staples = (ours.stapler?.status() ?? []).map((s) => ({
@@ -175,6 +188,7 @@ onStdinLines(
 send({
   type: 'ready',
   mode,
+  key,
   port: address.port,
   pid: process.pid,
   ...(staples ? { staples } : {}),

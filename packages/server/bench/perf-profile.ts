@@ -3,6 +3,7 @@
  * V8's `--cpu-prof` cannot see OpenSSL working in libuv's poll phase (it counts it as idle),
  * perf samples every thread of the process by CPU time, whatever runs. JIT'd JavaScript is
  * named through the `/tmp/perf-<pid>.map` that `--perf-basic-prof-only-functions` writes.
+ * Also used on nginx's worker (libssl/libcrypto and nginx's own code).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 
@@ -16,7 +17,8 @@ export type NativeOrigin =
   | 'V8 runtime, GC, compiler'
   | 'node C++'
   | 'libuv'
-  | 'OpenSSL and other C in node'
+  | 'OpenSSL and other C'
+  | 'nginx (C)'
   | 'libc, libstdc++'
   | 'kernel (TCP, syscalls)'
   | 'unknown';
@@ -67,6 +69,8 @@ function originOf(dso: string, symbol: string): NativeOrigin {
   if (/^(Builtin:|Builtins_|BytecodeHandler:|Bytecodes?_)/.test(symbol)) return 'V8 builtins';
   if (/^(RegExp|Stub|Handler):/.test(symbol)) return 'V8 builtins';
   if (/perf-\d+\.map|^\[JIT\]/.test(dso)) return 'other JS';
+  if (dso.startsWith('libssl') || dso.startsWith('libcrypto')) return 'OpenSSL and other C';
+  if (dso === 'nginx') return 'nginx (C)';
   if (dso.startsWith('libc') || dso.startsWith('libstdc++') || dso.startsWith('libm')) {
     return 'libc, libstdc++';
   }
@@ -74,7 +78,8 @@ function originOf(dso: string, symbol: string): NativeOrigin {
   if (/\bv8::|^v8_|cppgc::|heap::base::/.test(symbol)) return 'V8 runtime, GC, compiler';
   if (/\bnode::/.test(symbol)) return 'node C++';
   if (/^uv_|^uv__/.test(symbol)) return 'libuv';
-  if (dso === 'node') return 'OpenSSL and other C in node';
+  // node links OpenSSL statically: what is left in its binary is mostly OpenSSL.
+  if (dso === 'node') return 'OpenSSL and other C';
   return 'unknown';
 }
 

@@ -4,19 +4,50 @@
  */
 import { createInterface } from 'node:readline';
 
-export type ServerMode = 'node-tls' | 'node-tls-ocsp' | 'ours-ecdsa' | 'ours-rsa-ecdsa';
+/**
+ * The servers under test. `node-tls`: plain node:tls, the certificate of the key type under
+ * test, no stapling (the ceiling for Node). `node-tls-ocsp`: the same answering Node's own
+ * OCSPRequest with a fixed buffer. `ours-single`: createTlsServer with that one certificate,
+ * stapling. `ours-rsa-ecdsa`: createTlsServer with RSA and ECDSA, stapling and selection (what
+ * the issue calls "Staple's server"). `nginx`: the Debian nginx with ssl_stapling_file.
+ */
+export type ServerMode = 'node-tls' | 'node-tls-ocsp' | 'ours-single' | 'ours-rsa-ecdsa' | 'nginx';
+
+/** Modes that run as handshake-server.ts (nginx is started by the bench itself). */
+export type NodeServerMode = Exclude<ServerMode, 'nginx'>;
+
+/** The certificate the client is forced to: ECDSA P-256 or RSA-2048. */
+export type KeyType = 'ecdsa' | 'rsa';
+
+export const KEY_TYPES: readonly KeyType[] = ['ecdsa', 'rsa'];
+
+/**
+ * The client's signature_algorithms for each key type (RFC 8446 §4.2.3 names): offering only
+ * these makes every server, ours, node:tls and nginx alike, serve that key's certificate.
+ */
+export const CLIENT_SIGALGS: Readonly<Record<KeyType, string>> = {
+  ecdsa: 'ecdsa_secp256r1_sha256',
+  rsa: 'rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:rsa_pss_rsae_sha512:rsa_pkcs1_sha256:rsa_pkcs1_sha384:rsa_pkcs1_sha512',
+};
+
+export interface CertificateConfig {
+  readonly key: string;
+  /** PEM chain: leaf, then the intermediate. */
+  readonly cert: string;
+  /** A real, fresh OCSP response for the leaf (base64): for `node-tls-ocsp` and nginx. */
+  readonly staple: string;
+}
 
 /** Handed to each server process in BENCH_SERVER_CONFIG. */
 export interface ServerConfig {
-  readonly ecdsa: { readonly key: string; readonly cert: string };
-  readonly rsa: { readonly key: string; readonly cert: string };
-  /** A real OCSP response for the ECDSA leaf (base64), for `node-tls-ocsp`. */
-  readonly ecdsaStaple: string;
+  readonly ecdsa: CertificateConfig;
+  readonly rsa: CertificateConfig;
 }
 
 export interface ServerReady {
   readonly type: 'ready';
-  readonly mode: ServerMode;
+  readonly mode: NodeServerMode;
+  readonly key: KeyType;
   readonly port: number;
   readonly pid: number;
   /** What the stapler says, for our servers. */
@@ -61,9 +92,14 @@ export interface RunCommand {
   readonly rate: number;
   readonly seconds: number;
   readonly version: TlsVersion;
+  /** The client offers only this key type's signature algorithms (CLIENT_SIGALGS). */
+  readonly key: KeyType;
   /** Every handshake must carry an OCSP staple (or none may). */
   readonly expectStaple: boolean;
-  /** Return the first staple (base64) and the served certificate serial. */
+  /**
+   * Return the first staple (base64), the served certificate serials, the cipher and group,
+   * and count the session tickets the server sends (on the first three connections).
+   */
   readonly capture: boolean;
 }
 
@@ -101,6 +137,11 @@ export interface RunResult {
   readonly maxInFlight: number;
   readonly serials?: readonly string[];
   readonly staple?: string;
+  /** Captured: session tickets received per handshake (NewSessionTicket messages). */
+  readonly ticketsPerHandshake?: number;
+  readonly cipher?: string;
+  /** Key-exchange group, e.g. X25519. */
+  readonly group?: string;
 }
 
 export interface ClientFailure {
