@@ -6,6 +6,7 @@
  */
 
 import { isGrease } from './grease.js';
+import { validForName } from './host-names.js';
 import type { ClientHello } from './types.js';
 
 /** What `supportsCertificate` needs to know about a certificate: its key and its names. */
@@ -125,10 +126,22 @@ export function supportsCertificate(
   options: SupportsCertificateOptions = {},
 ): UnsupportedCertificateReason | null {
   checkDescription(certificate);
-  const version = negotiatedVersion(hello, options);
+  return unsupportedReason(hello, certificate, negotiatedVersion(hello, options), true);
+}
+
+/**
+ * `supportsCertificate` with the version already negotiated (undefined: none), and without the
+ * name check when the caller has matched the name already (`CertificateIndex`).
+ */
+export function unsupportedReason(
+  hello: ClientHello,
+  certificate: CertificateDescription,
+  version: number | undefined,
+  checkName: boolean,
+): UnsupportedCertificateReason | null {
   if (version === undefined) return 'no mutually supported protocol versions';
 
-  if (hello.serverName !== undefined && !validForName(certificate, hello.serverName)) {
+  if (checkName && hello.serverName !== undefined && !validForName(certificate, hello.serverName)) {
     return 'certificate is not valid for requested server name';
   }
 
@@ -175,7 +188,7 @@ export function supportsCertificate(
   return null;
 }
 
-function checkDescription(certificate: CertificateDescription): void {
+export function checkDescription(certificate: CertificateDescription): void {
   const { keyType, curve } = certificate;
   if (keyType === 'ecdsa') {
     if (curve === undefined || !Object.hasOwn(CURVE_GROUP, curve)) {
@@ -199,7 +212,7 @@ function versionCode(value: number | TlsVersionName): number {
 }
 
 /** The version the server would negotiate: the highest both sides allow. */
-function negotiatedVersion(
+export function negotiatedVersion(
   hello: ClientHello,
   options: SupportsCertificateOptions,
 ): number | undefined {
@@ -217,82 +230,6 @@ function negotiatedVersion(
     for (let v = TLS10; v <= Math.min(hello.legacyVersion, TLS12); v++) consider(v);
   }
   return best;
-}
-
-// --- Names (Go's x509.Certificate.VerifyHostname) -------------------------------------------
-
-function validForName(certificate: CertificateDescription, serverName: string): boolean {
-  const ip = parseIp(serverName);
-  if (ip !== undefined) {
-    return (certificate.ipAddresses ?? []).some((candidate) => parseIp(candidate) === ip);
-  }
-  const host = lowerAscii(serverName);
-  return certificate.dnsNames.some((pattern) => matchesHost(lowerAscii(pattern), host));
-}
-
-/** Exact match, or a `*` first label matching exactly one non-empty label (RFC 6125 §6.4.3). */
-function matchesHost(pattern: string, host: string): boolean {
-  const p = pattern.endsWith('.') ? pattern.slice(0, -1) : pattern;
-  if (p.length === 0) return false;
-  if (p === host) return true;
-  if (!p.startsWith('*.')) return false;
-  const dot = host.indexOf('.');
-  return dot > 0 && host.slice(dot) === p.slice(1);
-}
-
-function lowerAscii(text: string): string {
-  return text.replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
-}
-
-/** An IPv4 or IPv6 literal as its 16 bytes in hex (IPv4 as ::ffff:a.b.c.d), else undefined. */
-function parseIp(text: string): string | undefined {
-  const v4 = ipv4Bytes(text);
-  if (v4 !== undefined) return hex([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...v4]);
-  if (!text.includes(':')) return undefined;
-  const halves = text.split('::');
-  if (halves.length > 2) return undefined;
-  const words = (part: string): number[] | undefined => {
-    if (part === '') return [];
-    const out: number[] = [];
-    const groups = part.split(':');
-    for (const [i, group] of groups.entries()) {
-      if (i === groups.length - 1 && group.includes('.')) {
-        const tail = ipv4Bytes(group);
-        if (tail === undefined) return undefined;
-        out.push((tail[0]! << 8) | tail[1]!, (tail[2]! << 8) | tail[3]!);
-      } else if (/^[0-9a-fA-F]{1,4}$/.test(group)) {
-        out.push(Number.parseInt(group, 16));
-      } else {
-        return undefined;
-      }
-    }
-    return out;
-  };
-  const head = words(halves[0]!);
-  const tail = halves.length === 2 ? words(halves[1]!) : [];
-  if (head === undefined || tail === undefined) return undefined;
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
-  const all = [...head, ...new Array<number>(missing).fill(0), ...tail];
-  return hex(all.flatMap((word) => [word >> 8, word & 0xff]));
-}
-
-function ipv4Bytes(text: string): number[] | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  const bytes: number[] = [];
-  for (const part of parts) {
-    // Leading zeros are refused, as Go does: 010 is octal to some parsers and decimal to others.
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(part)) return undefined;
-    const value = Number(part);
-    if (value > 255) return undefined;
-    bytes.push(value);
-  }
-  return bytes;
-}
-
-function hex(bytes: number[]): string {
-  return bytes.map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 // --- Signature schemes (RFC 8446 §4.2.3, IANA TLS SignatureScheme) ---------------------------

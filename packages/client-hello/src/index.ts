@@ -12,6 +12,12 @@ export type {
   UnsupportedCertificateReason,
 } from './capabilities.js';
 export { supportsCertificate, UNSUPPORTED_CERTIFICATE_REASONS } from './capabilities.js';
+export type {
+  CertificateIndexOptions,
+  CertificateIndexSelectOptions,
+  CertificatesForName,
+} from './certificate-index.js';
+export { CertificateIndex } from './certificate-index.js';
 export type { ClientHelloErrorCode } from './errors.js';
 export { ClientHelloError, isClientHelloError } from './errors.js';
 export type { Ja3, Ja4, Ja4Options } from './fingerprint.js';

@@ -66,9 +66,7 @@ export function selectCertificate<T extends CertificateCandidate>(
   candidates: readonly T[],
   options: SelectCertificateOptions<T> = {},
 ): CertificateSelection<T> {
-  const prefer = options.prefer ?? DEFAULT_PREFERENCE;
-  const compare: (a: T, b: T) => number =
-    typeof prefer === 'function' ? prefer : (a, b) => rank(prefer, a) - rank(prefer, b);
+  const compare = comparator(options.prefer);
   let selected: T | undefined;
   const rejected: CertificateRejection<T>[] = [];
   for (const candidate of candidates) {
@@ -81,6 +79,19 @@ export function selectCertificate<T extends CertificateCandidate>(
     }
   }
   return { selected, rejected };
+}
+
+/** The order of `SelectCertificateOptions.prefer`: negative when `a` should win. */
+export function comparator<T extends CertificateCandidate>(
+  prefer: SelectCertificateOptions<T>['prefer'] = DEFAULT_PREFERENCE,
+): (a: T, b: T) => number {
+  if (typeof prefer === 'function') return prefer;
+  if (prefer === DEFAULT_PREFERENCE) return byDefaultPreference;
+  return (a, b) => rank(prefer, a) - rank(prefer, b);
+}
+
+function byDefaultPreference(a: CertificateCandidate, b: CertificateCandidate): number {
+  return rank(DEFAULT_PREFERENCE, a) - rank(DEFAULT_PREFERENCE, b);
 }
 
 function rank(order: readonly CertificateKeyType[], candidate: CertificateCandidate): number {

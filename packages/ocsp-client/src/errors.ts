@@ -20,6 +20,12 @@ export type OcspClientErrorCode =
   | 'ERR_OCSP_CLIENT_VERIFY'
   /** The responder answered with a valid response whose status is `unknown`: never stapled. */
   | 'ERR_OCSP_CLIENT_UNKNOWN_STATUS'
+  /**
+   * The responder's answer verifies but is of no use: it ends too soon to staple (nextUpdate
+   * minus the stapler's margin is past, or less than `minDelayMs` away), or, when a refresh
+   * was due, it is older than the response being served.
+   */
+  | 'ERR_OCSP_CLIENT_STALE'
   | 'ERR_OCSP_CLIENT_ABORTED'
   | 'ERR_OCSP_CLIENT_CLOSED';
 

@@ -16,11 +16,13 @@ import { type Logger, silentLogger } from './logger.js';
 import {
   DEFAULT_REFRESH,
   DEFAULT_RETRY,
+  isStale,
   type RefreshPolicy,
   type RetryPolicy,
   refreshAt,
   retryDelay,
   serveUntil,
+  type Window,
 } from './schedule.js';
 import type { StapleStore } from './store.js';
 
@@ -281,8 +283,9 @@ export class Stapler extends EventEmitter<StaplerEvents> {
    * leaf (DER bytes or PEM string) or the CertificateInfo it returned.
    */
   get(certificate: unknown): Uint8Array | undefined {
-    // No clock read here: the expiry timer clears `staple` 5 minutes (stopBeforeMs) before
-    // nextUpdate, a margin no timer is late by, and timers run before I/O in each loop turn.
+    // No clock read here: the expiry timer clears `staple` a margin before nextUpdate (5 minutes,
+    // or 10% of a window shorter than 50 minutes), a margin timers are not late by, and timers
+    // run before I/O in each loop turn.
     const entry = this.#entries.get(certificate) ?? this.#lookupSlow(certificate);
     return entry === undefined ? undefined : entry.staple;
   }
@@ -428,6 +431,7 @@ export class Stapler extends EventEmitter<StaplerEvents> {
         );
       }
       const response = toFetchedLike(fetched, this.#now());
+      this.#checkUseful(entry, response, force);
       const ttl = response.nextUpdate - this.#now();
       const store = this.#store;
       if (store && ttl > 0) {
@@ -443,6 +447,35 @@ export class Stapler extends EventEmitter<StaplerEvents> {
       return { response, source: 'responder' };
     } finally {
       await release?.().catch(() => {});
+    }
+  }
+
+  /**
+   * Refuses, as a failure (reported, retried with backoff), an answer that verifies but is of no
+   * use: one that ends too soon to staple, or, when a refresh was due, one older than the
+   * response being served. Taking either and asking again at once is how a stapler ends up
+   * asking the responder every second.
+   */
+  #checkUseful(entry: Entry, response: FetchedLike, force: boolean): void {
+    const now = this.#now();
+    if (isStale(windowOf(response), this.#refresh, now)) {
+      const until = serveUntil(windowOf(response), this.#refresh);
+      throw new OcspClientError(
+        'ERR_OCSP_CLIENT_STALE',
+        `the responder's ${response.certStatus} answer for ${entry.certificate.serialNumber} ends too soon to staple: nextUpdate ${iso(response.nextUpdate)}, fit to serve until ${iso(until)}`,
+      );
+    }
+    const current = entry.current;
+    if (
+      !force &&
+      current &&
+      current.refreshAt <= now &&
+      !this.#isNewer(entry, response, 'responder')
+    ) {
+      throw new OcspClientError(
+        'ERR_OCSP_CLIENT_STALE',
+        `the responder's answer for ${entry.certificate.serialNumber} (thisUpdate ${iso(response.thisUpdate)}) is older than the one being served (thisUpdate ${iso(current.thisUpdate)})`,
+      );
     }
   }
 
@@ -479,7 +512,9 @@ export class Stapler extends EventEmitter<StaplerEvents> {
         now: new Date(this.#now()),
       });
       if (verified.certStatus === 'unknown') return undefined;
-      return toFetchedLike(verified, this.#now());
+      const response = toFetchedLike(verified, this.#now());
+      // Verified but too close to its end to serve: as good as absent (the responder is asked).
+      return isStale(windowOf(response), this.#refresh, this.#now()) ? undefined : response;
     } catch (error) {
       this.#logger.warn?.(
         {
@@ -509,12 +544,7 @@ export class Stapler extends EventEmitter<StaplerEvents> {
   #accept(entry: Entry, response: FetchedLike, source: 'responder' | 'store'): void {
     if (entry.removed || !this.#isNewer(entry, response, source)) return;
     const now = this.#now();
-    const window = {
-      thisUpdate: response.thisUpdate,
-      nextUpdate: response.nextUpdate,
-      fetchedAt: response.fetchedAt,
-      ...(response.maxAgeSeconds !== undefined ? { maxAgeSeconds: response.maxAgeSeconds } : {}),
-    };
+    const window = windowOf(response, source === 'responder');
     const wasRevoked = entry.current?.certStatus === 'revoked';
     entry.current = {
       der: response.der,
@@ -584,7 +614,17 @@ export class Stapler extends EventEmitter<StaplerEvents> {
     if (!entry.staple || this.#now() >= entry.stapleUntil) {
       if (entry.state === 'pending' || entry.state === 'good') entry.state = 'failed';
     }
-    const delay = retryDelay(entry.failures, this.#retry, this.#refresh.jitter, this.#random());
+    // Retries are paced to the window of the last response stapled, if there was one: a
+    // 2-minute response is retried within seconds, not after 60 s. A refused answer sets no pace.
+    const c = entry.current;
+    const windowMs = c ? c.nextUpdate - c.thisUpdate : undefined;
+    const delay = retryDelay(
+      entry.failures,
+      this.#retry,
+      this.#refresh.jitter,
+      this.#random(),
+      windowMs,
+    );
     this.#schedule(entry, this.#now() + delay);
     this.#logger.warn?.(
       {
@@ -607,9 +647,12 @@ export class Stapler extends EventEmitter<StaplerEvents> {
     }
   }
 
-  #schedule(entry: Entry, at: number): void {
+  #schedule(entry: Entry, when: number): void {
     if (this.#closed || entry.removed) return;
     this.#timers.clearTimeout(entry.timer);
+    // Whatever the schedule computed (a current response already due, a not-newer answer), no
+    // timer asks the responder sooner than minDelayMs after the last attempt.
+    const at = Math.max(when, this.#now() + this.#refresh.minDelayMs);
     entry.nextRefresh = at;
     entry.timer = this.#setTimer(() => {
       entry.timer = undefined;
@@ -682,6 +725,20 @@ interface FetchedLike {
   readonly revocationReason?: RevocationReason;
   readonly maxAgeSeconds?: number;
   readonly fetchedAt: number;
+}
+
+function windowOf(response: FetchedLike, fromResponder = false): Window {
+  return {
+    thisUpdate: response.thisUpdate,
+    nextUpdate: response.nextUpdate,
+    fetchedAt: response.fetchedAt,
+    ...(response.maxAgeSeconds !== undefined ? { maxAgeSeconds: response.maxAgeSeconds } : {}),
+    ...(fromResponder ? { fromResponder } : {}),
+  };
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
 }
 
 function toFetchedLike(

@@ -75,7 +75,7 @@ describe('a fleet sharing one redis-server', () => {
 
   it('over several refresh windows the fleet still makes one request per window', async () => {
     // Real time, short windows: 4 s of validity, refreshed at 2 s (each node with its own
-    // jitter), served until 0.5 s before nextUpdate.
+    // jitter), served until 0.4 s before nextUpdate (10% of the window, under stopBeforeMs).
     const chain = await startFleet('fleet2:', {
       validitySeconds: 4,
       refresh: { stopBeforeMs: 500, minDelayMs: 100 },

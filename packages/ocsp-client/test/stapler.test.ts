@@ -3,6 +3,9 @@ import { type ResponderFault, startTestOcsp, type TestOcsp } from '@staple/testk
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createStapler,
+  type FetchedResponse,
+  fetchOcspResponse,
+  isOcspClientError,
   type Stapler,
   type StaplerOptions,
   type StapleStatus,
@@ -19,8 +22,13 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((o) => o.close()));
 });
 
-async function setup(options: Partial<StaplerOptions> = {}) {
-  const clock = createTestClock(Date.now());
+async function setup(
+  options: Partial<StaplerOptions> = {},
+  responder: { validitySeconds?: number; thisUpdateOffsetSeconds?: number } = {},
+) {
+  // Started on a whole second, as thisUpdate is (GeneralizedTime has no fraction here), so that
+  // schedules can be predicted to the millisecond.
+  const clock = createTestClock(Math.floor(Date.now() / 1000) * 1000);
   const ocsp: TestOcsp = await startTestOcsp({
     pki: {
       leaves: [
@@ -28,13 +36,18 @@ async function setup(options: Partial<StaplerOptions> = {}) {
         { name: 'rsa', keyType: 'rsa' },
       ],
     },
-    responder: { now: clock.date, validitySeconds: 3600 },
+    responder: { now: clock.date, validitySeconds: 3600, ...responder },
   });
+  const logged: { level: string; message: string }[] = [];
   const stapler = createStapler({
     now: clock.now,
     timers: clock.timers,
     random: () => 0,
     fetchOptions: { timeoutMs: 400 },
+    logger: {
+      warn: (_fields: unknown, message: string) => logged.push({ level: 'warn', message }),
+      error: (_fields: unknown, message: string) => logged.push({ level: 'error', message }),
+    },
     ...options,
   });
   open.push(stapler, ocsp);
@@ -54,7 +67,7 @@ async function setup(options: Partial<StaplerOptions> = {}) {
       now: clock.date(),
     });
   };
-  return { clock, ocsp, stapler, leaf, events, errors, advance, verify };
+  return { clock, ocsp, stapler, leaf, events, errors, logged, advance, verify };
 }
 
 function statusOf(stapler: Stapler): StapleStatus {
@@ -334,5 +347,208 @@ describe('stapler', () => {
     };
     expect(codeOf(() => stapler.add([leaf.certificate]))).toBe('ERR_OCSP_CLIENT_NO_ISSUER');
     expect(codeOf(() => stapler.add('not a certificate'))).toBe('ERR_OCSP_CLIENT_INVALID_ARGUMENT');
+  });
+});
+
+// Responders whose answers are valid for less than the 5-minute margin. The margin is
+// min(5 min, 10% of the window), the refresh at half the window, retries start at
+// min(60 s, 5% of the window): the same shape as for a 1-hour window, scaled down.
+describe('stapler: short validity windows', () => {
+  const S = 1_000;
+  const offsets = (ocsp: TestOcsp, t0: number) =>
+    ocsp.responder.requests.map((r) => r.at.getTime() - t0);
+
+  it('120 s validity: stapled at once, refreshed every 60 s, one request a minute over 10 minutes', async () => {
+    const { stapler, leaf, ocsp, clock, advance, verify, errors } = await setup(
+      {},
+      { validitySeconds: 120 },
+    );
+    const t0 = clock.now();
+    const info = stapler.add(leaf.chainPem);
+    await stapler.ready();
+    const first = stapler.get(info);
+    expect((await verify(first))?.certStatus).toBe('good');
+    const status = statusOf(stapler);
+    expect(status).toMatchObject({ state: 'good', stapling: true, fetches: 1 });
+    expect(status.nextUpdate?.getTime()).toBe(t0 + 120 * S);
+    expect(status.servedUntil?.getTime()).toBe(t0 + 108 * S); // 12 s (10%) before nextUpdate
+    expect(status.nextRefresh?.getTime()).toBe(t0 + 60 * S);
+
+    await advance(60 * S - 1);
+    expect(ocsp.responder.requestCount).toBe(1);
+    await advance(1);
+    expect(ocsp.responder.requestCount).toBe(2);
+    expect(stapler.get(info)).not.toBe(first);
+    for (let t = 60; t < 600; t += 5) {
+      await advance(5 * S);
+      expect(stapler.get(info)).toBeDefined();
+    }
+    // 10 minutes: the first fetch and one every 60 s, not one a second.
+    expect(offsets(ocsp, t0)).toEqual(Array.from({ length: 11 }, (_, i) => i * 60 * S));
+    expect(errors).toEqual([]);
+  });
+
+  it('120 s validity, responder down after the first answer: retries fit in the window, then served until 12 s before nextUpdate', async () => {
+    const { stapler, leaf, ocsp, clock, advance, events } = await setup(
+      {},
+      { validitySeconds: 120 },
+    );
+    const t0 = clock.now();
+    const info = stapler.add(leaf.chainPem);
+    await stapler.ready();
+    const good = stapler.get(info);
+    ocsp.responder.setFault({ kind: 'http-error', status: 503 });
+    await advance(108 * S - 1);
+    expect(stapler.get(info)).toBe(good);
+    // The refresh at 60 s, then retries after 6 s (5% of the window), 12 s, 24 s.
+    expect(offsets(ocsp, t0)).toEqual([0, 60 * S, 66 * S, 78 * S, 102 * S]);
+    await advance(1);
+    expect(stapler.get(info)).toBeUndefined();
+    expect(statusOf(stapler)).toMatchObject({ state: 'expired', stapling: false });
+    expect(events.filter((e) => e.type === 'expired')).toHaveLength(1);
+
+    ocsp.responder.setFault(null);
+    await advance(150 * S - 108 * S - 1); // the next retry is 48 s after the one at 102 s
+    expect(stapler.get(info)).toBeUndefined();
+    await advance(1);
+    expect(stapler.get(info)).toBeDefined();
+    expect(statusOf(stapler)).toMatchObject({ state: 'good', failures: 0 });
+  });
+
+  it('20 s validity: refreshed every 10 s, stapled throughout, 61 requests in 10 minutes', async () => {
+    const { stapler, leaf, ocsp, clock, advance, errors } = await setup(
+      {},
+      { validitySeconds: 20 },
+    );
+    const t0 = clock.now();
+    const info = stapler.add(leaf.chainPem);
+    await stapler.ready();
+    let status = statusOf(stapler);
+    expect(status).toMatchObject({ state: 'good', stapling: true });
+    expect(status.servedUntil?.getTime()).toBe(t0 + 18 * S); // 2 s (10%) before nextUpdate
+    expect(status.nextRefresh?.getTime()).toBe(t0 + 10 * S);
+    for (let t = 0; t < 600; t += 1) {
+      await advance(S);
+      expect(stapler.get(info)).toBeDefined();
+    }
+    expect(offsets(ocsp, t0)).toEqual(Array.from({ length: 61 }, (_, i) => i * 10 * S));
+    status = statusOf(stapler);
+    expect(status.servedUntil!.getTime() - clock.now()).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
+  });
+
+  it('answers that arrive with 5 s left: never stapled, ERR_OCSP_CLIENT_STALE, retries back off', async () => {
+    const { stapler, leaf, ocsp, clock, advance, errors, logged } = await setup(
+      {},
+      { validitySeconds: 120, thisUpdateOffsetSeconds: -115 },
+    );
+    const t0 = clock.now();
+    const info = stapler.add(leaf.chainPem);
+    await stapler.ready();
+    expect(stapler.get(info)).toBeUndefined();
+    const status = statusOf(stapler);
+    expect(status).toMatchObject({ state: 'failed', stapling: false, failures: 1 });
+    expect(status.lastError?.code).toBe('ERR_OCSP_CLIENT_STALE');
+    expect(errors).toHaveLength(1);
+    expect(isOcspClientError(errors[0], 'ERR_OCSP_CLIENT_STALE')).toBe(true);
+    expect(logged.filter((l) => l.level === 'warn')).toHaveLength(1);
+
+    await advance(10 * MIN);
+    // Backed off like any failure (no window is known: nothing was ever stapled): 0, 1, 3, 7 min.
+    expect(offsets(ocsp, t0)).toEqual([0, 1 * MIN, 3 * MIN, 7 * MIN]);
+    expect(stapler.get(info)).toBeUndefined();
+    expect(statusOf(stapler)).toMatchObject({ state: 'failed', failures: 4 });
+    expect(errors).toHaveLength(4);
+  });
+
+  it('answers already past their refresh point on arrival: stapled, asked again at half of what remains, not every second', async () => {
+    // 1-hour responses backdated by 50 minutes: 10 minutes left, 5 of them fit to serve.
+    const { stapler, leaf, ocsp, clock, advance, errors } = await setup(
+      {},
+      { validitySeconds: 3600, thisUpdateOffsetSeconds: -3000 },
+    );
+    const t0 = clock.now();
+    const info = stapler.add(leaf.chainPem);
+    await stapler.ready();
+    const status = statusOf(stapler);
+    expect(status).toMatchObject({ state: 'good', stapling: true });
+    expect(status.servedUntil?.getTime()).toBe(t0 + 5 * MIN);
+    expect(status.nextRefresh?.getTime()).toBe(t0 + 2.5 * MIN);
+    for (let t = 0; t < 10; t += 0.5) {
+      await advance(0.5 * MIN);
+      expect(stapler.get(info)).toBeDefined();
+    }
+    expect(offsets(ocsp, t0)).toEqual([0, 2.5 * MIN, 5 * MIN, 7.5 * MIN, 10 * MIN]);
+    expect(errors).toEqual([]);
+  });
+
+  it('a cache that keeps handing out the same answer: served to its end, asked at a shrinking pace, then ERR_OCSP_CLIENT_STALE', async () => {
+    let cached: FetchedResponse | undefined;
+    let caching = true;
+    const { stapler, leaf, ocsp, clock, advance, errors } = await setup({
+      // In front of the real responder: the first answer, again and again, while `caching`.
+      fetch: async (certificate, issuer, options) => {
+        const fresh = await fetchOcspResponse(certificate, issuer, options);
+        if (!caching) return fresh;
+        cached ??= fresh;
+        return cached;
+      },
+    });
+    const t0 = clock.now();
+    const info = stapler.add(leaf.chainPem);
+    await stapler.ready();
+    await advance(55 * MIN - 1);
+    expect(stapler.get(info)).toBeDefined();
+    // From the refresh at 30 min, each answer is the same: asked again at half of the time left
+    // to serve it (12.5 min, 6.25 min, ...) down to minDelayMs, then refused as stale.
+    const asked = offsets(ocsp, t0).filter((t) => t >= 30 * MIN);
+    expect(asked).toHaveLength(12);
+    expect(asked.slice(0, 4)).toEqual([30, 42.5, 48.75, 51.875].map((m) => m * MIN));
+    expect(statusOf(stapler).lastError?.code).toBe('ERR_OCSP_CLIENT_STALE');
+    expect(errors).toHaveLength(1);
+    await advance(1);
+    expect(stapler.get(info)).toBeUndefined();
+    expect(statusOf(stapler).state).toBe('expired');
+    // Then backoff as for any failure: 1 min, 2 min, ...
+    await advance(4 * MIN);
+    expect(ocsp.responder.requestCount).toBe(1 + 12 + 2);
+    caching = false;
+    await advance(4 * MIN);
+    expect(stapler.get(info)).toBeDefined();
+    expect(statusOf(stapler)).toMatchObject({ state: 'good', failures: 0 });
+  });
+
+  it('an answer older than the one being served, when a refresh is due: kept the newer one, ERR_OCSP_CLIENT_STALE, no loop', async () => {
+    let first: FetchedResponse | undefined;
+    let replaying = false;
+    const { stapler, leaf, ocsp, clock, advance, errors } = await setup({
+      // A responder (or a load balancer in front of two) that every 5 minutes (max-age) may
+      // answer with the first response it ever gave.
+      fetch: async (certificate, issuer, options) => {
+        const fresh = { ...(await fetchOcspResponse(certificate, issuer, options)) };
+        first ??= fresh;
+        return { ...(replaying ? first : fresh), maxAgeSeconds: 300 };
+      },
+    });
+    const t0 = clock.now();
+    const info = stapler.add(leaf.chainPem);
+    await stapler.ready();
+    await advance(5 * MIN);
+    const newer = stapler.get(info);
+    expect(statusOf(stapler).thisUpdate?.getTime()).toBe(t0 + 5 * MIN);
+    replaying = true;
+    await advance(5 * MIN);
+    expect(stapler.get(info)).toBe(newer);
+    let status = statusOf(stapler);
+    expect(status.lastError?.code).toBe('ERR_OCSP_CLIENT_STALE');
+    expect(status.nextRefresh?.getTime()).toBe(t0 + 11 * MIN);
+    expect(errors).toHaveLength(1);
+    await advance(2 * MIN);
+    expect(offsets(ocsp, t0)).toEqual([0, 5, 10, 11].map((m) => m * MIN));
+    replaying = false;
+    await advance(2 * MIN); // the retry at 13 min
+    status = statusOf(stapler);
+    expect(status).toMatchObject({ state: 'good', failures: 0 });
+    expect(status.thisUpdate?.getTime()).toBe(t0 + 13 * MIN);
   });
 });

@@ -4,6 +4,7 @@ import * as https from 'node:https';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import {
+  CertificateIndex,
   type ClientHello,
   type ClientHelloError,
   isClientHelloError,
@@ -48,7 +49,15 @@ export interface StapleServerOptions extends TlsPassThrough {
    * or `false` for no stapling. Default: a stapler with default options.
    */
   readonly stapling?: Stapler | StaplerOptions | false;
-  /** Your own choice among the certificates the client can use; `undefined` refuses the client. */
+  /**
+   * Your own choice; `undefined` refuses the client. `candidates`: for a client that sent a
+   * server name, every certificate (whatever its names); for one that did not, the default
+   * host's. When it returns `undefined` for a name no certificate is valid for, it is asked
+   * again with the default host's and the hello without its server name. Must-Staple
+   * certificates without a valid staple are left out (mustStaple 'enforce'). Without `select`,
+   * the certificate is found by name (exact, then wildcard, then the default host) and then by
+   * what the client supports (ECDSA before RSA).
+   */
   readonly select?: (
     hello: ClientHello,
     candidates: readonly CertificateChoice[],
@@ -136,6 +145,12 @@ function onHandedClose(this: net.Socket): void {
 }
 
 const NO_OPTIONS: ReadClientHelloOptions = {};
+const NO_SELECT_OPTIONS = {};
+
+/** Not a Must-Staple certificate waiting for its first valid staple. */
+function isServable(choice: CertificateChoice): boolean {
+  return !choice.mustStaple || choice.stapled;
+}
 
 let dispatchLater: (
   server: StapleServer,
@@ -202,9 +217,9 @@ export class StapleServer extends net.Server {
   /** The current entries and the retired ones that still have connections. */
   readonly #inners = new Set<Entry>();
   #entries: Entry[] = [];
-  // Derived from #entries once per setCertificates, so the handshake path only reads them.
-  #choices: CertificateChoice[] = [];
-  #defaults: CertificateChoice[] = [];
+  // Derived from #entries once per setCertificates, so the handshake path only reads them: a
+  // handshake looks up its server name in #index and considers those few certificates alone.
+  #index = new CertificateIndex<CertificateChoice>([]);
   #byChoice = new Map<CertificateChoice, Entry>();
   #anyMustStaple = false;
   #stats = {
@@ -300,8 +315,10 @@ export class StapleServer extends net.Server {
     });
     const entries = prepared.map((p) => this.#makeEntry(p));
     this.#entries = entries;
-    this.#choices = entries.map((e) => e.choice);
-    this.#defaults = this.#choices.filter((c) => c.isDefault);
+    this.#index = new CertificateIndex(
+      entries.map((e) => e.choice),
+      { isDefault: (c) => c.isDefault },
+    );
     this.#byChoice = new Map(entries.map((e) => [e.choice, e] as const));
     this.#anyMustStaple = entries.some((e) => e.choice.mustStaple);
     if (this.#stapler) {
@@ -463,26 +480,11 @@ export class StapleServer extends net.Server {
 
   #choose(hello: ClientHello, socket: net.Socket): Entry | undefined {
     const enforce = (this.#options.mustStaple ?? 'enforce') === 'enforce';
-    const all = this.#entries;
-    // Built per connection only when a Must-Staple certificate may have to be left out.
-    const usable =
-      enforce && this.#anyMustStaple
-        ? all.filter((e) => !e.choice.mustStaple || e.choice.stapled)
-        : all;
-    const choices = usable === all ? this.#choices : usable.map((e) => e.choice);
-    const defaults = usable === all ? this.#defaults : choices.filter((c) => c.isDefault);
-    const pick = (candidates: readonly CertificateChoice[], h: ClientHello) =>
-      this.#options.select
-        ? this.#options.select(h, candidates)
-        : selectCertificate(h, candidates).selected;
-
-    // No SNI: the default host's certificates. SNI that no certificate matches: the default
-    // host too (nginx's default_server), which the client will judge.
-    let chosen = hello.serverName === undefined ? pick(defaults, hello) : pick(choices, hello);
-    if (!chosen && hello.serverName !== undefined) {
-      const named = choices.some((c) => matchesName(c, hello.serverName!));
-      if (!named) chosen = pick(defaults, { ...hello, serverName: undefined });
-    }
+    // Must-Staple certificates without a valid staple are left out, as if not held.
+    const usable = enforce && this.#anyMustStaple ? isServable : undefined;
+    const chosen = this.#options.select
+      ? this.#choosePolicy(this.#options.select, hello, usable)
+      : this.#index.select(hello, usable ? { usable } : NO_SELECT_OPTIONS);
     if (chosen) {
       const entry = this.#byChoice.get(chosen);
       if (entry) {
@@ -490,11 +492,10 @@ export class StapleServer extends net.Server {
         return entry;
       }
     }
-    const mustStapleOnly = enforce && all.length > usable.length && !chosen;
-    const rejected = selectCertificate(
-      hello,
-      all.map((e) => e.choice),
-    ).rejected.map((r) => ({
+    // Refused: only now is every certificate looked at, for the reasons.
+    const mustStapleOnly =
+      usable !== undefined && !chosen && this.#entries.some((e) => !usable(e.choice));
+    const rejected = selectCertificate(hello, this.#index.candidates).rejected.map((r) => ({
       certificate: r.candidate.label,
       reason: r.reason,
     }));
@@ -520,6 +521,28 @@ export class StapleServer extends net.Server {
     this.#emitClientError(error, socket);
     socket.destroy();
     return undefined;
+  }
+
+  /**
+   * The user's `select`: given every usable certificate for a client with a server name (the
+   * default host's for one without), and the default host's when it picks none and no usable
+   * certificate is valid for the name. These lists are built only for a policy.
+   */
+  #choosePolicy(
+    select: NonNullable<StapleServerOptions['select']>,
+    hello: ClientHello,
+    usable: ((choice: CertificateChoice) => boolean) | undefined,
+  ): CertificateChoice | undefined {
+    const { candidates, defaults } = this.#index;
+    const usableDefaults = () => (usable ? defaults.filter(usable) : defaults);
+    const name = hello.serverName;
+    if (name === undefined) return select(hello, usableDefaults());
+    const chosen = select(hello, usable ? candidates.filter(usable) : candidates);
+    if (chosen) return chosen;
+    // SNI that no certificate is valid for: the default host (nginx's default_server), which the
+    // client will judge.
+    if (this.#index.covers(name, usable)) return undefined;
+    return select({ ...hello, serverName: undefined }, usableDefaults());
   }
 
   #refuse(socket: net.Socket, error: ClientHelloError): void {
@@ -576,22 +599,6 @@ function chainKey(prepared: PreparedCertificate): string {
   const der = (bytes: Uint8Array | undefined) =>
     bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') : '';
   return `${der(prepared.leaf.der)}|${der(prepared.issuer?.der)}`;
-}
-
-function matchesName(choice: CertificateChoice, serverName: string): boolean {
-  const name = serverName.toLowerCase();
-  for (const dns of choice.description.dnsNames) {
-    const pattern = dns.toLowerCase();
-    if (pattern === name) return true;
-    if (
-      pattern.startsWith('*.') &&
-      name.endsWith(pattern.slice(1)) &&
-      !name.slice(0, -pattern.length + 1).includes('.')
-    ) {
-      return true;
-    }
-  }
-  return (choice.description.ipAddresses ?? []).includes(name);
 }
 
 /**
