@@ -1,5 +1,5 @@
 import type { CertificateDescription } from '@staple/client-hello';
-import { type CertificateInfo, parseCertificates } from '@staple/ocsp-codec';
+import { type CertificateInfo, decodePem, parseCertificate } from '@staple/ocsp-codec';
 import { StapleServerError } from './errors.js';
 
 /** One certificate as the user gives it. */
@@ -28,14 +28,29 @@ export interface PreparedCertificate {
   readonly label: string;
 }
 
-export function prepareCertificates(list: readonly CertificateOptions[]): PreparedCertificate[] {
+/**
+ * Parses and checks every certificate. `reuse` may hand back an earlier preparation of the same
+ * options (setCertificates: an unchanged certificate is not parsed again); its default flag is
+ * worked out again here, since it depends on the whole list.
+ */
+export function prepareCertificates(
+  list: readonly CertificateOptions[],
+  reuse?: (options: CertificateOptions, index: number) => PreparedCertificate | undefined,
+): PreparedCertificate[] {
   if (!Array.isArray(list) || list.length === 0) {
     throw new StapleServerError(
       'ERR_STAPLE_SERVER_INVALID_OPTIONS',
       'certificates: give at least one',
     );
   }
-  const prepared = list.map((options, index) => prepare(options, index));
+  // Issuers by DER: chains usually share an intermediate or two, parsed once for all of them.
+  const issuers = new Map<string, CertificateInfo>();
+  const prepared = list.map((options, index): PreparedCertificate => {
+    const earlier = reuse?.(options, index);
+    return earlier
+      ? { ...earlier, index, options, isDefault: options.default === true }
+      : prepare(options, index, issuers);
+  });
   if (!prepared.some((c) => c.isDefault)) {
     // Without an explicit default, the first certificate's names are the default host.
     const first = prepared[0]!;
@@ -46,11 +61,30 @@ export function prepareCertificates(list: readonly CertificateOptions[]): Prepar
   return prepared;
 }
 
-function prepare(options: CertificateOptions, index: number): PreparedCertificate {
+function prepare(
+  options: CertificateOptions,
+  index: number,
+  issuers: Map<string, CertificateInfo>,
+): PreparedCertificate {
   const chainPem = typeof options.cert === 'string' ? options.cert : options.cert.toString('utf8');
   let chain: CertificateInfo[];
   try {
-    chain = parseCertificates(chainPem);
+    // What parseCertificates(chainPem) does, with every certificate after the leaf looked up
+    // by its DER first. The leaf is always parsed: it is the stapler's key for this entry.
+    chain = decodePem(chainPem)
+      .filter((b) => b.label === 'CERTIFICATE')
+      .map((b, i) => {
+        if (i === 0) return parseCertificate(b.der);
+        const der = Buffer.from(b.der.buffer, b.der.byteOffset, b.der.byteLength).toString(
+          'latin1',
+        );
+        let issuer = issuers.get(der);
+        if (!issuer) {
+          issuer = parseCertificate(b.der);
+          issuers.set(der, issuer);
+        }
+        return issuer;
+      });
   } catch (cause) {
     throw new StapleServerError(
       'ERR_STAPLE_SERVER_INVALID_OPTIONS',

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
@@ -184,6 +184,11 @@ const PLAIN_HTTP_RESPONSE =
 
 interface Entry {
   readonly prepared: PreparedCertificate;
+  /**
+   * Its options as given (optionsKey), taken when it was built: what setCertificates compares,
+   * so an options object changed in place afterwards is not mistaken for an unchanged one.
+   */
+  readonly optionsKey: string | undefined;
   readonly choice: CertificateChoice;
   readonly inner: tls.Server;
   readonly stapler: Stapler | undefined;
@@ -301,19 +306,47 @@ export class StapleServer extends net.Server {
 
   /**
    * Replaces the certificates (renewal) without dropping live connections: new handshakes use
-   * the new ones, connections already made carry on; the stapler follows.
+   * the new ones, connections already made carry on; the stapler follows. A certificate given
+   * exactly as before (same key, chain, passphrase, ocspUrl and default flag) keeps what was
+   * built for it (parsed chain, TLS context, staple): only new and changed ones cost anything.
    */
   setCertificates(certificates: readonly CertificateOptions[]): void {
     const previous = this.#entries;
-    // A certificate that stays keeps its parsed leaf, which is the stapler's key for it: the
-    // stapler carries on with its current staple instead of starting a second entry for the
-    // same certificate (a fetch, and no staple until it lands; Must-Staple ones refused).
-    const before = new Map(previous.map((e) => [chainKey(e.prepared), e.prepared] as const));
-    const prepared = prepareCertificates(certificates).map((p): PreparedCertificate => {
-      const old = before.get(chainKey(p));
-      return old ? { ...p, leaf: old.leaf, ...(old.issuer ? { issuer: old.issuer } : {}) } : p;
+    // Unchanged certificates, found by their options' exact text. Each earlier entry serves at
+    // most one new certificate (one listed twice gets a second entry, as before).
+    const unchanged = new Map<string, Entry[]>();
+    for (const e of previous) {
+      if (e.optionsKey === undefined) continue;
+      const same = unchanged.get(e.optionsKey);
+      if (same) same.push(e);
+      else unchanged.set(e.optionsKey, [e]);
+    }
+    const keys: (string | undefined)[] = [];
+    const reused: (Entry | undefined)[] = [];
+    const prepared = prepareCertificates(certificates, (options, index) => {
+      const key = optionsKey(options);
+      const entry = key === undefined ? undefined : unchanged.get(key)?.shift();
+      keys[index] = key;
+      reused[index] = entry;
+      return entry?.prepared;
     });
-    const entries = prepared.map((p) => this.#makeEntry(p));
+    // A changed certificate whose chain and responder stay (a new key file, a passphrase) keeps
+    // its parsed leaf, which is the stapler's key for it: the stapler carries on with its
+    // current staple instead of starting a second entry for the same certificate (a fetch, and
+    // no staple until it lands; Must-Staple ones refused). A new ocspUrl makes a new entry.
+    let before: Map<string, PreparedCertificate> | undefined;
+    const entries = prepared.map((p, index): Entry => {
+      const entry = reused[index];
+      // The default flag depends on the whole list: an entry whose flag changed is rebuilt.
+      if (entry && entry.prepared.isDefault === p.isDefault) return entry;
+      if (entry) return this.#makeEntry(p, keys[index]);
+      before ??= new Map(previous.map((e) => [stapleKey(e.prepared), e.prepared] as const));
+      const old = before.get(stapleKey(p));
+      return this.#makeEntry(
+        old ? { ...p, leaf: old.leaf, ...(old.issuer ? { issuer: old.issuer } : {}) } : p,
+        keys[index],
+      );
+    });
     this.#entries = entries;
     this.#index = new CertificateIndex(
       entries.map((e) => e.choice),
@@ -327,10 +360,11 @@ export class StapleServer extends net.Server {
         if (!kept.has(old.prepared.leaf)) this.#stapler.remove(old.prepared.leaf);
       }
     }
-    for (const old of previous) this.#retire(old);
+    const current = new Set(entries);
+    for (const old of previous) if (!current.has(old)) this.#retire(old);
   }
 
-  #makeEntry(prepared: PreparedCertificate): Entry {
+  #makeEntry(prepared: PreparedCertificate, optionsKey: string | undefined): Entry {
     const stapler = this.#stapler;
     if (stapler && prepared.issuer) {
       stapler.add({
@@ -395,6 +429,7 @@ export class StapleServer extends net.Server {
     };
     const entry: Entry = {
       prepared,
+      optionsKey,
       choice,
       inner,
       stapler,
@@ -594,11 +629,33 @@ export class StapleServer extends net.Server {
   }
 }
 
-/** Identifies a certificate with its issuer across setCertificates calls. */
-function chainKey(prepared: PreparedCertificate): string {
+/**
+ * Identifies a certificate with its issuer and responder across setCertificates calls: what the
+ * stapler's entry for it depends on.
+ */
+function stapleKey(prepared: PreparedCertificate): string {
   const der = (bytes: Uint8Array | undefined) =>
     bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') : '';
-  return `${der(prepared.leaf.der)}|${der(prepared.issuer?.der)}`;
+  return `${der(prepared.leaf.der)}|${der(prepared.issuer?.der)}|${prepared.options.ocspUrl ?? ''}`;
+}
+
+/**
+ * A digest of everything a certificate's inner server and stapler entry are built from, taken
+ * from the exact text and bytes given; undefined for input of another shape (never taken as
+ * unchanged).
+ */
+function optionsKey(options: CertificateOptions): string | undefined {
+  const text = (value: unknown) =>
+    typeof value === 'string'
+      ? `s${value}`
+      : Buffer.isBuffer(value)
+        ? `b${value.toString('base64')}`
+        : undefined;
+  const key = text(options.key);
+  const cert = text(options.cert);
+  if (key === undefined || cert === undefined) return undefined;
+  const given = [key, cert, options.passphrase, options.ocspUrl, options.default === true];
+  return createHash('sha256').update(JSON.stringify(given)).digest('base64');
 }
 
 /**
