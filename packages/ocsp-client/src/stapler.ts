@@ -636,7 +636,9 @@ export class Stapler extends EventEmitter<StaplerEvents> {
         retryInMs: Math.round(delay),
         keptResponse: entry.staple !== undefined,
       },
-      'OCSP refresh failed; keeping the last good response and retrying',
+      entry.staple !== undefined
+        ? 'OCSP refresh failed; keeping the last good response and retrying'
+        : 'OCSP fetch failed; nothing to staple yet, retrying',
     );
     if (this.listenerCount('error') > 0) {
       this.emit(

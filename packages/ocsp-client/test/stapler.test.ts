@@ -241,12 +241,16 @@ describe('stapler', () => {
   });
 
   it('a responder bad from the start: nothing is served, ready() still resolves', async () => {
-    const { stapler, leaf, ocsp } = await setup();
+    const { stapler, leaf, ocsp, logged } = await setup();
     ocsp.responder.setFault({ kind: 'garbage' });
     const info = stapler.add(leaf.chainPem);
     await stapler.ready();
     expect(stapler.get(info)).toBeUndefined();
     expect(statusOf(stapler)).toMatchObject({ state: 'failed', stapling: false, failures: 1 });
+    // The log must not claim a response is kept when there never was one.
+    expect(logged).toEqual([
+      { level: 'warn', message: 'OCSP fetch failed; nothing to staple yet, retrying' },
+    ]);
   });
 
   it('a certificate without an OCSP URL costs nothing', async () => {
