@@ -8,7 +8,7 @@ import {
   type StapleServerOptions,
 } from '@staple/server';
 import type { Application } from 'express';
-import { followCertificates, recordServer } from './served-by.js';
+import { recordServer } from './served-by.js';
 
 export interface StapleListenOptions extends StapleServerOptions {
   /** Default 0: any free port (read it from `server.address()`). */
@@ -38,7 +38,6 @@ export function createServer(app: Application, options: StapleServerOptions): St
     recordServer(req.socket, server);
     app(req, res);
   });
-  followCertificates(server, options.certificates);
   return server;
 }
 

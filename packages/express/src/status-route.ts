@@ -2,12 +2,11 @@
  * `statusRoute()`: the stapling state of every certificate as JSON, for monitoring.
  */
 import type { StapleStatus } from '@staple/ocsp-client';
-import { bytesEqual } from '@staple/ocsp-codec';
 import type { StapleServer, StapleServerStats } from '@staple/server';
 import type { RequestHandler } from 'express';
 import { describeStaple, type KeyType, keyTypeOf, labelOf, type StapleFacts } from './describe.js';
 import { StapleExpressError } from './errors.js';
-import { certificatesOf, serverOf } from './served-by.js';
+import { serverOf } from './served-by.js';
 
 /** One certificate in the status report. Times are ISO 8601 strings; unknowns are `null`. */
 export interface CertificateStatus extends StapleFacts {
@@ -42,12 +41,10 @@ export interface StatusReport {
  * for (const c of getStatusReport(server).certificates) if (c.status !== 'good') alert(c.label);
  */
 export function getStatusReport(server: StapleServer): StatusReport {
-  const statuses = server.stapler?.status() ?? [];
+  const stapler = server.stapler;
   return {
-    certificates: certificatesOf(server).map((certificate): CertificateStatus => {
-      const status: StapleStatus | undefined = statuses.find((s) =>
-        bytesEqual(s.certificate.der, certificate.der),
-      );
+    certificates: server.certificates.map((certificate): CertificateStatus => {
+      const status: StapleStatus | undefined = stapler?.statusOf(certificate);
       return {
         label: labelOf(certificate),
         keyType: keyTypeOf(certificate) ?? null,

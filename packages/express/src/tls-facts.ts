@@ -120,8 +120,8 @@ export function getTlsFacts(req: IncomingMessage): TlsFacts | undefined {
     certificate: { value: connection.certificate, enumerable: true },
     staple: lazy(facts, 'staple', () =>
       Object.freeze({
-        // A resumed session sends no Certificate, so no staple, whatever was ready for it.
-        stapled: connection.info.stapled && !connection.negotiated.resumed,
+        // @staple/server already says false for a resumed session (no Certificate, no staple).
+        stapled: connection.info.stapled,
         ...describeStaple(connection.info.staple),
       }),
     ),

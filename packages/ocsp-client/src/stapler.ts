@@ -340,6 +340,15 @@ export class Stapler extends EventEmitter<StaplerEvents> {
     return [...this.#all].map((e) => this.#snapshot(e));
   }
 
+  /**
+   * One certificate's entry of `status()`, found as `get` finds it (no walk over the others);
+   * undefined when it was not added.
+   */
+  statusOf(certificate: unknown): StapleStatus | undefined {
+    const entry = this.#entries.get(certificate) ?? this.#lookupSlow(certificate);
+    return entry === undefined ? undefined : this.#snapshot(entry);
+  }
+
   /** Stops every timer and waits for fetches under way. The store is not closed (its owner does that). */
   async close(): Promise<void> {
     this.#closed = true;

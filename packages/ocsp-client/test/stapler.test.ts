@@ -253,6 +253,19 @@ describe('stapler', () => {
     ]);
   });
 
+  it("statusOf() gives one certificate's entry of status(), by what add() took or returned", async () => {
+    const { stapler, leaf, ocsp } = await setup();
+    const info = stapler.add(leaf.chainPem);
+    const rsa = stapler.add(ocsp.pki.leaf('rsa').chainPem);
+    await stapler.ready();
+    expect(stapler.statusOf(info)).toEqual(stapler.status().find((s) => s.certificate === info));
+    expect(stapler.statusOf(rsa)?.serialNumber).toBe(ocsp.pki.leaf('rsa').serialNumber);
+    expect(stapler.statusOf(new Uint8Array(leaf.certificate))?.certificate).toBe(info);
+    expect(stapler.statusOf(ocsp.pki.intermediate.certificate)).toBeUndefined();
+    stapler.remove(info);
+    expect(stapler.statusOf(info)).toBeUndefined();
+  });
+
   it('a certificate without an OCSP URL costs nothing', async () => {
     const { stapler, ocsp } = await setup();
     const bare = await ocsp.pki.issueLeaf({ name: 'bare', keyType: 'ecdsa-p256', ocspUrl: null });

@@ -134,7 +134,7 @@ function makeInfo({ entry, hello, stapled }: Handed, resumed: boolean): StapleIn
     hello,
     stapled: stapled && !resumed,
     get staple() {
-      return stapler?.status().find((s) => s.certificate === leaf);
+      return stapler?.statusOf(leaf);
     },
   };
 }
@@ -288,6 +288,11 @@ export class StapleServer extends net.Server {
     if (!forwarder) return;
     entry.forwarders.delete(event);
     entry.inner.off(event, forwarder);
+  }
+
+  /** The leaves of the certificates served now (as of the latest `setCertificates`). */
+  get certificates(): readonly CertificateInfo[] {
+    return this.#entries.map((e) => e.prepared.leaf);
   }
 
   /** The stapler this server uses (to watch events or read `status()`). */

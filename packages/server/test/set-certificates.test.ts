@@ -61,6 +61,16 @@ describe('setCertificates keeps unchanged certificates', () => {
     await env?.close();
   });
 
+  it('server.certificates lists the leaves served now, in order, after each setCertificates', () => {
+    const made = createTlsServer({ certificates: certificatesOf(env.pki, names), stapling: false });
+    server = made;
+    const serials = () => made.certificates.map((c) => c.serialNumber);
+    expect(serials()).toEqual(names.map((n) => env.pki.leaf(n).serialNumber));
+    const next = ['e', 'c-renewed', 'a'];
+    made.setCertificates(certificatesOf(env.pki, next));
+    expect(serials()).toEqual(next.map((n) => env.pki.leaf(n).serialNumber));
+  });
+
   it('a shared intermediate is parsed once per call, unchanged certificates not at all', async () => {
     // Every test leaf's chain is the leaf and the same intermediate.
     expect(codec.decodePem(env.pki.leaf('a').chainPem)).toHaveLength(2);
