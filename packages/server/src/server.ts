@@ -26,6 +26,7 @@ import {
   prepareCertificates,
 } from './certificates.js';
 import { StapleServerError } from './errors.js';
+import { canHandOff, type HandoffOptions, handOff } from './handoff.js';
 
 /** A certificate as selection policies see it. */
 export interface CertificateChoice {
@@ -191,6 +192,11 @@ interface Entry {
   readonly optionsKey: string | undefined;
   readonly choice: CertificateChoice;
   readonly inner: tls.Server;
+  /**
+   * Connections are started with handOff (staple set on the TLS handle), not with
+   * `inner.emit('connection')` and an 'OCSPRequest' listener.
+   */
+  readonly handOff: boolean;
   readonly stapler: Stapler | undefined;
   /** Called when a connection handed to `inner` closes. */
   readonly release: () => void;
@@ -207,7 +213,7 @@ interface Entry {
 /**
  * A TLS (or HTTPS) server that reads each ClientHello first, picks the certificate the client
  * can use (ECDSA before RSA), and hands the connection to a TLS server holding only that
- * certificate, whose OCSPRequest handler staples exactly that certificate's response. One
+ * certificate, with exactly that certificate's staple set on the connection (handoff.ts). One
  * certificate per SecureContext is the point: with several in one, Node hands OCSPRequest the
  * last-loaded certificate and half the clients get the wrong staple.
  */
@@ -218,6 +224,7 @@ export class StapleServer extends net.Server {
   readonly #ownsStapler: boolean;
   readonly #logger: Logger;
   readonly #ticketKeys: Buffer;
+  readonly #handoffOptions: HandoffOptions;
   readonly #reading = new Set<net.Socket>();
   /** The current entries and the retired ones that still have connections. */
   readonly #inners = new Set<Entry>();
@@ -246,6 +253,12 @@ export class StapleServer extends net.Server {
     this.#logger = options.logger ?? {};
     // One ticket key for every internal context, so a session resumes whichever serves it.
     this.#ticketKeys = options.ticketKeys ?? randomBytes(48);
+    this.#handoffOptions = {
+      handshakeTimeout: options.handshakeTimeout,
+      enableTrace: options.enableTrace,
+      pskCallback: options.pskCallback,
+      pskIdentityHint: options.pskIdentityHint,
+    };
     if (options.stapling instanceof Stapler) {
       this.#stapler = options.stapling;
       this.#ownsStapler = false;
@@ -408,7 +421,8 @@ export class StapleServer extends net.Server {
       inner.emit('listening');
     }
     const leaf = prepared.leaf;
-    if (stapler) {
+    const direct = canHandOff(inner);
+    if (stapler && !direct) {
       // The handshake path: a synchronous map lookup for exactly this certificate; nothing when
       // no valid response is ready (Node's callback must be called exactly once).
       inner.on(
@@ -437,6 +451,7 @@ export class StapleServer extends net.Server {
       optionsKey,
       choice,
       inner,
+      handOff: direct,
       stapler,
       release: () => {
         if (--entry.live === 0 && entry.retired) this.#forget(entry);
@@ -505,17 +520,17 @@ export class StapleServer extends net.Server {
     if (socket.destroyed) return;
     const entry = this.#choose(hello, socket);
     if (!entry) return;
-    infos.set(socket, {
-      entry,
-      hello,
-      stapled: hello.statusRequest !== undefined && entry.choice.stapled,
-      info: undefined,
-    });
+    const staple =
+      hello.statusRequest !== undefined
+        ? (entry.stapler?.get(entry.prepared.leaf) as Buffer | undefined)
+        : undefined;
+    infos.set(socket, { entry, hello, stapled: staple !== undefined, info: undefined });
     socket.unshift(bytes);
     this.#stats.handedToTls++;
     entry.live++;
     socket.on('close', onHandedClose);
-    entry.inner.emit('connection', socket);
+    if (entry.handOff) handOff(entry.inner, socket, staple, this.#handoffOptions);
+    else entry.inner.emit('connection', socket);
   }
 
   #choose(hello: ClientHello, socket: net.Socket): Entry | undefined {

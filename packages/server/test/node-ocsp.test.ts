@@ -176,3 +176,48 @@ describe('several hostnames: SNI, wildcard, default', () => {
     });
   }
 });
+
+// With requestCert the connection goes through Node's own tls.Server path (the client
+// certificate checks stay Node's), stapled from its OCSPRequest event instead of on the handle.
+describe('client certificates asked for (requestCert): Node’s own path', () => {
+  let env: TestEnv;
+  let server: StapleServer;
+  let port: number;
+
+  beforeAll(async () => {
+    env = await startEnv();
+    server = createTlsServer(
+      {
+        certificates: certificatesOf(env.pki, ['rsa', 'ecdsa']),
+        requestCert: true,
+        rejectUnauthorized: false,
+        ca: env.pki.rootPem,
+      },
+      (socket) => {
+        const info = getStapleInfo(socket);
+        endWith(`${info?.keyType} ${socket.authorized} ${socket.authorizationError}`)(socket);
+      },
+    );
+    await server.ready();
+    port = await listen(server);
+  });
+
+  afterAll(async () => {
+    if (server) await closeServer(server);
+    await env?.close();
+  });
+
+  for (const [kind, options] of [
+    ['ecdsa', {}],
+    ['rsa', RSA_TLS12],
+  ] as const) {
+    it(`${kind}: the right staple, and Node's verdict on the (absent) client certificate`, async () => {
+      const leaf = env.pki.leaf(kind);
+      const result = await nodeHandshake(port, env.pki.rootPem, options);
+      expect(serialOfPeer(result.peer)).toBe(leaf.serialNumber);
+      expect(result.data).toBe(`${kind} false UNABLE_TO_GET_ISSUER_CERT`);
+      expect(result.ocsp).toBeInstanceOf(Buffer);
+      expect(stapleSerial(result.ocsp!)).toBe(leaf.serialNumber);
+    });
+  }
+});
