@@ -1,7 +1,8 @@
 /**
  * The load client of the handshake bench, in its own process (pinned to the other core):
  * for each `run` command on stdin, an open-loop generator that starts full TLS handshakes to
- * 127.0.0.1 at a fixed rate for a fixed time, whatever the answers do (no session is ever
+ * 127.0.0.1 at a fixed rate for a fixed time, spread over one or several servers in turn
+ * (a new random order each cycle), whatever the answers do (no session is ever
  * offered: each tls.connect() is fresh and resumption is checked to be absent), sends
  * status_request, and ends each connection right after secureConnect. Bounded in count
  * (rate × seconds) and time (seconds + grace, after which what is left is destroyed and counted
@@ -15,6 +16,7 @@ import {
   onStdinLines,
   type RunCommand,
   type RunResult,
+  type RunTarget,
   send,
 } from './protocol.js';
 
@@ -31,29 +33,89 @@ function fail(message: string): never {
 
 setTimeout(() => fail(`lifetime of ${lifetimeMs} ms exceeded`), lifetimeMs).unref();
 
-function run(command: RunCommand): Promise<RunResult> {
-  const total = Math.max(1, Math.round(command.rate * command.seconds));
+/** What one target's handshakes came to, while the run goes. */
+interface Tally {
+  readonly target: RunTarget;
+  readonly handshakeMs: Float64Array;
+  readonly totalMs: Float64Array;
+  readonly startLagMs: Float64Array;
+  readonly errors: Record<string, number>;
+  readonly protocols: Record<string, number>;
+  readonly serials: string[];
+  staple: string | undefined;
+  cipher: string | undefined;
+  group: string | undefined;
+  tickets: number;
+  ticketed: number;
+  started: number;
+  completed: number;
+  failed: number;
+  afterErrors: number;
+  stapled: number;
+  reused: number;
+  maxInFlight: number;
+  inFlight: number;
+}
+
+function tally(target: RunTarget, most: number): Tally {
+  return {
+    target,
+    handshakeMs: new Float64Array(most),
+    totalMs: new Float64Array(most),
+    startLagMs: new Float64Array(most),
+    errors: {},
+    protocols: {},
+    serials: [],
+    staple: undefined,
+    cipher: undefined,
+    group: undefined,
+    tickets: 0,
+    ticketed: 0,
+    started: 0,
+    completed: 0,
+    failed: 0,
+    afterErrors: 0,
+    stapled: 0,
+    reused: 0,
+    maxInFlight: 0,
+    inFlight: 0,
+  };
+}
+
+/**
+ * Which target each handshake of the schedule goes to: slices of `slice` consecutive
+ * handshakes, cycling through every target in a new random order each cycle, so that each
+ * target works at the full rate during its slice and none always follows another.
+ */
+function assign(total: number, targets: number, slice: number): Uint16Array {
+  const order = new Uint16Array(total);
+  const cycle = Array.from({ length: targets }, (_, i) => i);
+  for (let at = 0; at < total; at += targets * slice) {
+    for (let i = targets - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [cycle[i], cycle[j]] = [cycle[j]!, cycle[i]!];
+    }
+    for (let i = 0; i < targets * slice && at + i < total; i++) {
+      order[at + i] = cycle[Math.floor(i / slice)]!;
+    }
+  }
+  return order;
+}
+
+function run(command: RunCommand): Promise<RunResult[]> {
+  const targets = command.targets;
+  if (targets.length === 0 || targets.length > 64) fail('a run needs 1 to 64 targets');
+  const slice = Math.max(1, Math.round(command.slice ?? 1));
+  const cycle = targets.length * slice;
+  // Whole cycles, so every target gets the same number of handshakes.
+  const total = Math.max(cycle, Math.round((command.rate * command.seconds) / cycle) * cycle);
+  const perTarget = total / targets.length;
   const intervalMs = 1000 / command.rate;
-  const handshakeMs = new Float64Array(total);
-  const totalMs = new Float64Array(total);
-  const startLagMs = new Float64Array(total);
-  const errors: Record<string, number> = {};
-  const protocols: Record<string, number> = {};
-  const serials: string[] = [];
+  const order = assign(total, targets.length, slice);
+  const tallies = targets.map((t) => tally(t, perTarget));
   const sockets = new Set<tls.TLSSocket>();
-  let staple: string | undefined;
-  let cipher: string | undefined;
-  let group: string | undefined;
-  let tickets = 0;
-  let ticketed = 0;
   let started = 0;
-  let completed = 0;
-  let failed = 0;
   let closed = 0;
-  let afterErrors = 0;
-  let stapled = 0;
-  let reused = 0;
-  let maxInFlight = 0;
   let lastClose = 0;
   let finished = false;
   let pumpTimer: NodeJS.Timeout | undefined;
@@ -72,38 +134,49 @@ function run(command: RunCommand): Promise<RunResult> {
       const elapsedMs = end - t0;
       // The schedule spans total × interval; a client that keeps up completes in about that.
       const span = Math.max(elapsedMs, total * intervalMs);
-      resolve({
-        type: 'result',
-        offered: command.rate,
-        started,
-        completed,
-        failed,
-        errors,
-        afterErrors,
-        stapled,
-        reused,
-        protocols,
-        elapsedMs,
-        achievedRate: (completed / span) * 1000,
-        clientCpu: (cpu.user + cpu.system) / 1000 / elapsedMs,
-        handshakeMs: distribution(handshakeMs.subarray(0, completed)),
-        totalMs: distribution(totalMs.subarray(0, completed)),
-        startLagMs: distribution(startLagMs.subarray(0, started)),
-        maxInFlight,
-        ...(command.capture ? { serials } : {}),
-        ...(staple ? { staple } : {}),
-        ...(ticketed > 0 ? { ticketsPerHandshake: tickets / ticketed } : {}),
-        ...(cipher ? { cipher } : {}),
-        ...(group ? { group } : {}),
-      });
+      const completed = tallies.reduce((sum, t) => sum + t.completed, 0);
+      resolve(
+        tallies.map(
+          (t): RunResult => ({
+            offered: command.rate,
+            started: t.started,
+            completed: t.completed,
+            failed: t.failed,
+            errors: t.errors,
+            afterErrors: t.afterErrors,
+            stapled: t.stapled,
+            reused: t.reused,
+            protocols: t.protocols,
+            elapsedMs,
+            achievedRate: (completed / span) * 1000,
+            clientCpu: (cpu.user + cpu.system) / 1000 / elapsedMs,
+            handshakeMs: distribution(t.handshakeMs.subarray(0, t.completed)),
+            totalMs: distribution(t.totalMs.subarray(0, t.completed)),
+            startLagMs: distribution(t.startLagMs.subarray(0, t.started)),
+            maxInFlight: t.maxInFlight,
+            ...(command.capture ? { serials: t.serials } : {}),
+            ...(t.staple ? { staple: t.staple } : {}),
+            ...(t.ticketed > 0 ? { ticketsPerHandshake: t.tickets / t.ticketed } : {}),
+            ...(t.cipher ? { cipher: t.cipher } : {}),
+            ...(t.group ? { group: t.group } : {}),
+          }),
+        ),
+      );
+    };
+
+    const notStarted = (count: number, code: string) => {
+      for (let i = started; i < started + count; i++) {
+        const t = tallies[order[i]!]!;
+        t.failed++;
+        t.errors[code] = (t.errors[code] ?? 0) + 1;
+      }
     };
 
     const deadline = setTimeout(
       () => {
         // Whatever is still open is a failure: count it and stop.
         for (const socket of sockets) socket.destroy(new Error('bench deadline'));
-        failed += total - started;
-        errors['NOT_STARTED'] = (errors['NOT_STARTED'] ?? 0) + (total - started);
+        notStarted(total - started, 'NOT_STARTED');
         started = total;
         setImmediate(finish);
       },
@@ -127,15 +200,18 @@ function run(command: RunCommand): Promise<RunResult> {
       sigalgs: CLIENT_SIGALGS[command.key],
     };
 
-    const launch = (index: number) => {
+    const launch = (t: Tally, lagMs: number) => {
+      const index = t.started++;
+      t.startLagMs[index] = lagMs;
       const tCall = performance.now();
       let tConnect = 0;
       let secure = false;
       let errored = false;
       let response: Buffer | undefined;
-      const socket = tls.connect({ ...connectOptions, port: command.port });
+      const socket = tls.connect({ ...connectOptions, port: t.target.port });
       sockets.add(socket);
-      maxInFlight = Math.max(maxInFlight, sockets.size);
+      t.inFlight++;
+      t.maxInFlight = Math.max(t.maxInFlight, t.inFlight);
       socket.setTimeout(HANDSHAKE_TIMEOUT_MS, () => socket.destroy(new Error('timeout')));
       socket.once('connect', () => {
         tConnect = performance.now();
@@ -144,24 +220,24 @@ function run(command: RunCommand): Promise<RunResult> {
         response = r;
       });
       // A 'session' listener makes Node keep every ticket: only on the few captured ones.
-      const countTickets = command.capture && index < 3;
-      if (countTickets) socket.on('session', () => tickets++);
+      const captured = command.capture && index < 3;
+      if (captured) socket.on('session', () => t.tickets++);
       socket.once('secureConnect', () => {
         const now = performance.now();
         secure = true;
-        handshakeMs[completed] = now - (tConnect || tCall);
-        totalMs[completed] = now - tCall;
-        completed++;
-        if (response && response.length > 0) stapled++;
-        if (socket.isSessionReused()) reused++;
+        t.handshakeMs[t.completed] = now - (tConnect || tCall);
+        t.totalMs[t.completed] = now - tCall;
+        t.completed++;
+        if (response && response.length > 0) t.stapled++;
+        if (socket.isSessionReused()) t.reused++;
         const protocol = socket.getProtocol() ?? 'none';
-        protocols[protocol] = (protocols[protocol] ?? 0) + 1;
-        if (command.capture && index < 3) {
-          serials.push(socket.getPeerCertificate().serialNumber);
+        t.protocols[protocol] = (t.protocols[protocol] ?? 0) + 1;
+        if (captured) {
+          t.serials.push(socket.getPeerCertificate().serialNumber);
           if (index === 0) {
-            if (response) staple = response.toString('base64');
-            cipher = socket.getCipher().standardName;
-            group = (socket.getEphemeralKeyInfo() as { name?: string } | null)?.name;
+            if (response) t.staple = response.toString('base64');
+            t.cipher = socket.getCipher().standardName;
+            t.group = (socket.getEphemeralKeyInfo() as { name?: string } | null)?.name;
           }
         }
         socket.resume();
@@ -170,20 +246,21 @@ function run(command: RunCommand): Promise<RunResult> {
       socket.on('error', (error: NodeJS.ErrnoException) => {
         errored = true;
         if (secure) {
-          afterErrors++;
+          t.afterErrors++;
           return;
         }
-        failed++;
+        t.failed++;
         const code = error.code ?? error.message;
-        errors[code] = (errors[code] ?? 0) + 1;
+        t.errors[code] = (t.errors[code] ?? 0) + 1;
       });
       socket.once('close', () => {
         sockets.delete(socket);
-        if (countTickets && secure) ticketed++;
+        t.inFlight--;
+        if (captured && secure) t.ticketed++;
         if (!secure && !errored) {
           // Closed before the handshake without an error event: still a failure.
-          failed++;
-          errors['CLOSED_BEFORE_HANDSHAKE'] = (errors['CLOSED_BEFORE_HANDSHAKE'] ?? 0) + 1;
+          t.failed++;
+          t.errors['CLOSED_BEFORE_HANDSHAKE'] = (t.errors['CLOSED_BEFORE_HANDSHAKE'] ?? 0) + 1;
         }
         onClosed();
       });
@@ -195,17 +272,15 @@ function run(command: RunCommand): Promise<RunResult> {
       const due = Math.min(total, Math.floor((now - t0) / intervalMs) + 1);
       while (started < due) {
         if (sockets.size >= MAX_IN_FLIGHT) {
-          // The server (or this client) is far behind: stop rather than pile up sockets.
+          // A server (or this client) is far behind: stop rather than pile up sockets.
           const left = total - started;
-          failed += left;
-          errors['IN_FLIGHT_LIMIT'] = (errors['IN_FLIGHT_LIMIT'] ?? 0) + left;
+          notStarted(left, 'IN_FLIGHT_LIMIT');
           closed += left;
           started = total;
           if (sockets.size === 0) finish();
           return;
         }
-        startLagMs[started] = now - (t0 + started * intervalMs);
-        launch(started);
+        launch(tallies[order[started]!]!, now - (t0 + started * intervalMs));
         started++;
       }
       if (started < total) {
@@ -225,9 +300,9 @@ onStdinLines(
     if (busy) fail('a run is already going');
     busy = true;
     run(command).then(
-      (result) => {
+      (results) => {
         busy = false;
-        send(result satisfies ClientMessage);
+        send({ type: 'result', results } satisfies ClientMessage);
       },
       (error: unknown) => fail(String(error)),
     );

@@ -9,21 +9,30 @@
  *   3. nginx           the Debian nginx, one worker, the key type's certificate,
  *                      `ssl_stapling_file` with the same fresh response, no session cache or
  *                      tickets (nginx.ts; skipped with a note when nginx is not installed).
- * Each server runs alone in its own process (nginx: its worker) pinned to core 0 (taskset),
- * the load client (handshake-client.ts, Node) in another pinned to core 1, so each process's
- * CPU time is its own. Every handshake is full (no session offered; resumption is checked to be
- * absent) and sends status_request; the client checks that every handshake of a stapling server
- * carries a staple, and on the first ones that it names the certificate served. Interleaved
- * rounds (1 2 3 4 5, 5 4 3 2 1, …), medians; rounds during which other processes loaded the
- * cores (read from /proc/stat) are repeated, within a bound. Then CPU profiles of node-tls, ours
+ * Each server runs in its own processes (BENCH_REPLICAS of each Node server, their figures
+ * summed; nginx: one worker) pinned to core 0 (taskset), the load client (handshake-client.ts,
+ * Node) in another pinned to core 1, so each process's CPU time is its own. Every handshake is
+ * full (no session offered; resumption is checked to be absent) and sends status_request; the
+ * client checks that every handshake of a stapling server carries a staple, and on the first
+ * ones that it names the certificate served.
+ *
+ * A round is one run against all the servers at once: BENCH_SLICE handshakes to one at the
+ * offered rate, then the next, in a new random order every cycle. Measured here, sequential
+ * runs of 1.5 s per server moved by ±25% from round to round with the machine's speed, more than
+ * the differences measured; interleaved, a change of speed falls on every server alike. Two
+ * processes of the same code still differ by up to ±10% for minutes (JIT and heap states), hence
+ * several per server and the A/A ratio (second process / first) in the report: the noise floor
+ * of every other ratio. Medians over rounds of per-round ratios; rounds during which other
+ * processes loaded the cores (read from /proc/stat) are repeated, within a bound. Then CPU profiles of node-tls, ours
  * and nginx (`--cpu-prof`, and `perf` when usable) to say where the time goes; then the
  * whole-machine part (cluster.ts): node:cluster and nginx with one worker per core against a
  * closed-loop C client (handshake-load.c, built here against the system OpenSSL), unpinned.
  *
  * Writes .reports/bench-server.json at the repository root: its shape is `BenchServerReport`
- * in results.ts (schema 'staple-bench-server/2'): `handshakeCpu[]` (per version × key: `rate`,
+ * in results.ts (schema 'staple-bench-server/3'): `handshakeCpu[]` (per version × key: `rate`,
  * `ratios` {oursVsNodeTls (2/1), oursVsNginx (2/3), nginxVsNodeTls, oursSingleVsNodeTls,
- * nodeTlsOcspVsNodeTls}, `rows[]` per server {cpuUsPerHandshake, ratioVsNodeTls, ratioVsNginx,
+ * nodeTlsOcspVsNodeTls, nodeTlsAa, oursAa}, `rows[]` per server {cpuUsPerHandshake,
+ * perProcessCpuUs, ratioVsNodeTls, ratioVsNginx,
  * handshakeP50Ms/P99Ms, addedP50/P99UsVsNodeTls/VsNginx, cipher, group, ticketsPerHandshake,
  * …}, `runs[]`), `profiles` {servers[] {split of CPU: js/v8Runtime/nodeNative/openssl/kernel/…,
  * topNative[], v8.topOurs[]}, byOrigin[]}, `cluster` {rows[] {handshakesPerSecond, serverCores,
@@ -31,7 +40,8 @@
  * dual-certificate probe}, `warnings[]`.
  *
  * Environment: BENCH_RATE (offered handshakes/s, default 400), BENCH_ROUNDS (clean rounds
- * wanted, 7), BENCH_SECONDS (per run, 1.5), BENCH_WARMUP_SECONDS (per server, 6),
+ * wanted, 7), BENCH_SECONDS (per round, 6), BENCH_SLICE (10), BENCH_REPLICAS (processes per
+ * Node server, 2), BENCH_WARMUP_SECONDS (all servers together, 60),
  * BENCH_KEYS (ecdsa,rsa), BENCH_TLS12=0 to skip TLS 1.2, BENCH_SERVERS (a subset of the modes
  * above; node-tls is always run), BENCH_NGINX=0 to skip nginx (BENCH_NGINX_BIN: which one),
  * BENCH_FIXED=0 to skip the fixed-rate part, BENCH_PROFILE=0 to skip the profiles,
@@ -81,6 +91,7 @@ import {
 import {
   CLIENT_SIGALGS,
   type ClientMessage,
+  type Distribution,
   KEY_TYPES,
   type KeyType,
   median,
@@ -137,7 +148,12 @@ function envList<T extends string>(name: string, all: readonly T[]): T[] {
 
 const RATE = envNumber('BENCH_RATE', 400, 10, 5_000);
 const ROUNDS = Math.round(envNumber('BENCH_ROUNDS', 7, 1, 50));
-const SECONDS = envNumber('BENCH_SECONDS', 1.5, 0.5, 60);
+const SECONDS = envNumber('BENCH_SECONDS', 6, 0.5, 120);
+// Consecutive handshakes to one server within a run (see RunCommand).
+const SLICE = Math.round(envNumber('BENCH_SLICE', 10, 1, 10_000));
+// Processes per Node server: identical processes drift apart by up to ±15% for minutes (JIT,
+// heap), so each figure is the sum of several, and the spread between two is reported (A/A).
+const REPLICAS = Math.round(envNumber('BENCH_REPLICAS', 2, 1, 8));
 const MAX_ROUNDS = ROUNDS + Math.ceil(ROUNDS / 3);
 // A round is clean when no run in it saw more other work than this (share of wall time).
 const CLEAN_SERVER_CORE = 0.05;
@@ -160,9 +176,10 @@ const PERF = process.env['BENCH_PERF'] !== '0';
 const CLUSTER = process.env['BENCH_CLUSTER'] !== '0';
 const FIXED = process.env['BENCH_FIXED'] !== '0';
 // Our servers' JIT takes a few thousand handshakes to settle (measured: the first rounds after
-// a 3 s warm-up still ran 20-40% above the later ones).
-const WARMUP_SECONDS = envNumber('BENCH_WARMUP_SECONDS', 6, 0.5, 120);
-const WARMUP_AGAIN_SECONDS = Math.min(2, WARMUP_SECONDS);
+// a 3 s warm-up at 400/s still ran 20-40% above the later ones); the warm-up is shared by all
+// the servers of a cell.
+const WARMUP_SECONDS = envNumber('BENCH_WARMUP_SECONDS', 60, 0.5, 300);
+const WARMUP_AGAIN_SECONDS = Math.min(5, WARMUP_SECONDS);
 const PROFILE_WARMUP_SECONDS = 5;
 const CALIBRATION_SECONDS = 2;
 const PROFILE_SECONDS = 3;
@@ -187,6 +204,8 @@ type ClientChild = Child<ClientMessage>;
 
 interface Measurement {
   readonly mode: ServerMode;
+  /** Which process of the mode; -1 for the processes of a mode summed (combine). */
+  readonly replica: number;
   readonly key: KeyType;
   readonly version: TlsVersion;
   readonly rate: number;
@@ -229,39 +248,78 @@ function stapleSerial(base64: string | undefined): string | undefined {
     : undefined;
 }
 
-async function measure(
-  server: ServerUnderTest,
+/**
+ * One run against several servers at once (see RunCommand): each server's CPU per handshake
+ * over the same wall time, so that a change in the machine's speed during the run, which
+ * sequential runs turned into ±25% between rounds, falls on every server alike.
+ */
+async function measureTogether(
+  servers: readonly ServerUnderTest[],
   client: ClientChild,
   version: TlsVersion,
   rate: number,
   seconds: number,
   capture: boolean,
   expectedSerial: string,
-): Promise<FullMeasurement> {
-  const before = await server.snapshot();
+): Promise<FullMeasurement[]> {
+  const before = await Promise.all(servers.map((s) => s.snapshot()));
   const coresBefore = coreTimes();
   const selfBefore = process.cpuUsage();
   const wallBefore = performance.now();
   const command: RunCommand = {
     type: 'run',
-    port: server.port,
+    targets: servers.map((s) => ({ port: s.port, expectStaple: s.staple })),
     rate,
+    slice: SLICE,
     seconds,
     version,
-    key: server.key,
-    expectStaple: server.staple,
+    key: servers[0]!.key,
     capture,
   };
   const answer = await client.request(JSON.stringify(command), (seconds + 30) * 1000);
-  if (answer.type !== 'result') throw new Error(`client: expected result, got ${answer.type}`);
+  if (answer.type !== 'result' || answer.results.length !== servers.length) {
+    throw new Error(`client: expected ${servers.length} results, got ${JSON.stringify(answer)}`);
+  }
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-  const after = await server.snapshot();
+  const after = await Promise.all(servers.map((s) => s.snapshot()));
   const coresAfter = coreTimes();
   const selfCpu = process.cpuUsage(selfBefore);
   const wallUs = (performance.now() - wallBefore) * 1000;
+  const core = (i: number, k: 'busy' | 'steal') =>
+    (coresAfter[i]?.[k] ?? Number.NaN) - (coresBefore[i]?.[k] ?? Number.NaN);
+  const cpuOf = (i: number) => after[i]!.cpuUs - before[i]!.cpuUs;
+  const serversCpuUs = servers.reduce((sum, _s, i) => sum + cpuOf(i), 0);
+  const first = answer.results[0]!;
+  const clientUs = first.clientCpu * first.elapsedMs * 1000;
+  const load = (i: number) => ({
+    serverCoreBusy: core(SERVER_CORE, 'busy') / wallUs,
+    serverCoreUse: cpuOf(i) / wallUs,
+    serverCoreForeign: Math.max(0, core(SERVER_CORE, 'busy') - serversCpuUs) / wallUs,
+    clientCoreForeign:
+      Math.max(0, core(CLIENT_CORE, 'busy') - clientUs - selfCpu.user - selfCpu.system) / wallUs,
+    steal: core(SERVER_CORE, 'steal') / wallUs,
+  });
+  return servers.map((server, i) =>
+    check(server, answer.results[i]!, before[i]!, after[i]!, load(i), {
+      version,
+      capture,
+      expectedSerial,
+    }),
+  );
+}
 
-  const what = `${server.mode} ${server.key} ${version} at ${rate}/s`;
-  const total = Math.round(rate * seconds);
+/** One server's part of a run, checked: every handshake done, stapled as it should be. */
+function check(
+  server: ServerUnderTest,
+  answer: RunResult,
+  before: ServerSnapshot,
+  after: ServerSnapshot,
+  load: Measurement['load'],
+  run: { version: TlsVersion; capture: boolean; expectedSerial: string },
+): FullMeasurement {
+  const { version, capture, expectedSerial } = run;
+  const what = `${server.mode} ${server.key} ${version} at ${answer.offered.toFixed(0)}/s`;
+  const total = answer.started;
   if (answer.failed > 0 || answer.completed !== total) {
     throw new Error(
       `${what}: ${answer.failed} handshakes failed, ${answer.completed}/${total} completed: ` +
@@ -300,14 +358,12 @@ async function measure(
     }
   }
   const serverCpuUs = after.cpuUs - before.cpuUs;
-  const core = (i: number, k: 'busy' | 'steal') =>
-    (coresAfter[i]?.[k] ?? Number.NaN) - (coresBefore[i]?.[k] ?? Number.NaN);
-  const clientUs = answer.clientCpu * answer.elapsedMs * 1000;
   return {
     mode: server.mode,
+    replica: server.replica,
     key: server.key,
     version,
-    rate,
+    rate: answer.offered,
     handshakes,
     serverCpuUs,
     cpuUsPerHandshake: serverCpuUs / handshakes,
@@ -315,17 +371,69 @@ async function measure(
     serverSocketErrors: after.socketErrors - before.socketErrors,
     sleepsPerHandshake: (after.mainThreadSleeps - before.mainThreadSleeps) / handshakes,
     gcUsPerHandshake: ((after.gcMs - before.gcMs) * 1000) / handshakes,
-    load: {
-      serverCoreBusy: core(SERVER_CORE, 'busy') / wallUs,
-      serverCoreUse: serverCpuUs / wallUs,
-      serverCoreForeign: Math.max(0, core(SERVER_CORE, 'busy') - serverCpuUs) / wallUs,
-      clientCoreForeign:
-        Math.max(0, core(CLIENT_CORE, 'busy') - clientUs - selfCpu.user - selfCpu.system) / wallUs,
-      steal: core(SERVER_CORE, 'steal') / wallUs,
-    },
+    load,
     client: answer,
     before,
     after,
+  };
+}
+
+/** One server alone (profiles). */
+async function measure(
+  server: ServerUnderTest,
+  client: ClientChild,
+  version: TlsVersion,
+  rate: number,
+  seconds: number,
+  capture: boolean,
+  expectedSerial: string,
+): Promise<FullMeasurement> {
+  const [m] = await measureTogether(
+    [server],
+    client,
+    version,
+    rate,
+    seconds,
+    capture,
+    expectedSerial,
+  );
+  return m!;
+}
+
+/** The processes of one mode in one run, as one server: CPU and handshakes summed. */
+function combine(ms: readonly Measurement[]): Measurement {
+  const first = ms[0]!;
+  if (ms.length === 1) return first;
+  const sum = (f: (m: Measurement) => number) => ms.reduce((s, m) => s + f(m), 0);
+  const handshakes = sum((m) => m.handshakes);
+  const perHandshake = (f: (m: Measurement) => number) =>
+    sum((m) => f(m) * m.handshakes) / handshakes;
+  const mean = (f: (m: Measurement) => number) => sum(f) / ms.length;
+  const meanOf = (f: (m: Measurement) => Distribution): Distribution => ({
+    p50: mean((m) => f(m).p50),
+    p90: mean((m) => f(m).p90),
+    p99: mean((m) => f(m).p99),
+    max: Math.max(...ms.map((m) => f(m).max)),
+  });
+  return {
+    ...first,
+    replica: -1,
+    handshakes,
+    serverCpuUs: sum((m) => m.serverCpuUs),
+    cpuUsPerHandshake: sum((m) => m.serverCpuUs) / handshakes,
+    procCpuUsPerHandshake: perHandshake((m) => m.procCpuUsPerHandshake),
+    serverSocketErrors: sum((m) => m.serverSocketErrors),
+    sleepsPerHandshake: perHandshake((m) => m.sleepsPerHandshake),
+    gcUsPerHandshake: perHandshake((m) => m.gcUsPerHandshake),
+    load: { ...first.load, serverCoreUse: sum((m) => m.load.serverCoreUse) },
+    client: {
+      ...first.client,
+      completed: sum((m) => m.client.completed),
+      afterErrors: sum((m) => m.client.afterErrors),
+      handshakeMs: meanOf((m) => m.client.handshakeMs),
+      totalMs: meanOf((m) => m.client.totalMs),
+      startLagMs: meanOf((m) => m.client.startLagMs),
+    },
   };
 }
 
@@ -352,6 +460,7 @@ function captured(m: Measurement): Captured {
 
 function summarize(
   runs: readonly Measurement[],
+  processRuns: readonly Measurement[],
   modes: readonly ServerMode[],
   capturedBy: ReadonlyMap<ServerMode, Captured>,
 ): HandshakeCpuRow[] {
@@ -410,8 +519,40 @@ function summarize(
       ticketsPerHandshake: c?.ticketsPerHandshake ?? null,
       stapleBytes: c?.stapleBytes ?? null,
       perRoundCpuUs: mine.map((m) => Math.round(m.cpuUsPerHandshake)),
+      ...perProcess(processRuns.filter((m) => m.mode === mode)),
     };
   });
+}
+
+function perProcess(runs: readonly Measurement[]): {
+  processes: number;
+  perProcessCpuUs: number[];
+} {
+  const replicas = [...new Set(runs.map((m) => m.replica))].sort((a, b) => a - b);
+  return {
+    processes: replicas.length,
+    perProcessCpuUs: replicas.map((r) =>
+      Math.round(median(runs.filter((m) => m.replica === r).map((m) => m.cpuUsPerHandshake))),
+    ),
+  };
+}
+
+type RoundMeasurement = Measurement & { readonly round: number };
+
+/** Median over rounds of a mode's second process / its first: what identical servers differ by. */
+function aa(
+  processRuns: readonly RoundMeasurement[],
+  mode: ServerMode,
+  rounds: number,
+): number | null {
+  const ratios: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const of = (replica: number) =>
+      processRuns.find((m) => m.mode === mode && m.replica === replica && m.round === round);
+    const [a, b] = [of(0), of(1)];
+    if (a && b) ratios.push(b.cpuUsPerHandshake / a.cpuUsPerHandshake);
+  }
+  return ratios.length ? median(ratios) : null;
 }
 
 function printTable(cell: HandshakeCpuCell): void {
@@ -432,9 +573,9 @@ function printTable(cell: HandshakeCpuCell): void {
       `same round. Latency: TCP connect → secureConnect at the client.\n`,
   );
   console.log(
-    '| server | CPU µs/hs | (/proc) | vs node:tls | vs nginx | p50 ms | p99 ms | +p50 µs vs node:tls | +p99 µs | core use | tickets/hs | sleeps/hs | GC µs/hs | per round µs |',
+    '| server | CPU µs/hs | (/proc) | vs node:tls | vs nginx | p50 ms | p99 ms | +p50 µs vs node:tls | +p99 µs | core use | tickets/hs | sleeps/hs | GC µs/hs | per process µs | per round µs |',
   );
-  console.log('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|');
+  console.log('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|');
   for (const row of rows) {
     const isBase = row.mode === 'node-tls';
     console.log(
@@ -443,7 +584,8 @@ function printTable(cell: HandshakeCpuCell): void {
         `${f(row.handshakeP50Ms, 3)} | ${f(row.handshakeP99Ms, 3)} | ` +
         `${isBase ? '' : signed(row.addedP50UsVsNodeTls)} | ${isBase ? '' : signed(row.addedP99UsVsNodeTls)} | ` +
         `${f(row.serverCoreUse * 100)}% | ${f(row.ticketsPerHandshake, 1)} | ` +
-        `${f(row.sleepsPerHandshake, 2)} | ${f(row.gcUsPerHandshake)} | ${row.perRoundCpuUs.join(' ')} |`,
+        `${f(row.sleepsPerHandshake, 2)} | ${f(row.gcUsPerHandshake)} | ` +
+        `${row.perProcessCpuUs.join(' / ')} | ${row.perRoundCpuUs.join(' ')} |`,
     );
   }
   const r = cell.ratios;
@@ -451,7 +593,8 @@ function printTable(cell: HandshakeCpuCell): void {
     `\nratios (${version} ${key}): 2/1 ours/node:tls = ${x(r.oursVsNodeTls)} (goal ≤ 1.05), ` +
       `2/3 ours/nginx = ${x(r.oursVsNginx)}, 3/1 nginx/node:tls = ${x(r.nginxVsNodeTls)}; ` +
       `ours one cert/node:tls = ${x(r.oursSingleVsNodeTls)}, node:tls+OCSPRequest/node:tls = ` +
-      `${x(r.nodeTlsOcspVsNodeTls)}`,
+      `${x(r.nodeTlsOcspVsNodeTls)}; A/A (second process / first): node:tls ${x(r.nodeTlsAa)}, ` +
+      `ours ${x(r.oursAa)}`,
   );
   const ciphers = new Set(rows.map((row) => `${row.cipher} ${row.group}`));
   if (ciphers.size > 1) {
@@ -724,17 +867,17 @@ async function probeNginxDualCertificates(
         for (const clientKey of KEY_TYPES) {
           const command: RunCommand = {
             type: 'run',
-            port: server.port,
+            targets: [{ port: server.port, expectStaple: true }],
             rate: 20,
             seconds: 0.5,
             version,
             key: clientKey,
-            expectStaple: true,
             capture: true,
           };
-          const answer = await client.request(JSON.stringify(command), 30_000);
-          if (answer.type !== 'result' || answer.completed === 0) {
-            throw new Error(`nginx dual-certificate probe: ${JSON.stringify(answer)}`);
+          const reply = await client.request(JSON.stringify(command), 30_000);
+          const answer = reply.type === 'result' ? reply.results[0] : undefined;
+          if (!answer || answer.completed === 0) {
+            throw new Error(`nginx dual-certificate probe: ${JSON.stringify(reply)}`);
           }
           const served = keyOf(answer.serials?.[0]);
           const staple = stapleSerial(answer.staple);
@@ -883,18 +1026,24 @@ async function main(): Promise<void> {
     try {
       for (const key of FIXED ? KEYS : []) {
         // Started side by side; whatever started is stopped, whatever failed.
+        // nginx once (no JIT, no heap: its processes do not drift apart), Node servers
+        // REPLICAS times each.
         const starting = await Promise.allSettled(
-          modes.map((mode) =>
+          modes.flatMap((mode) =>
             mode === 'nginx'
-              ? startNginxServer(key, {
-                  bin: nginxBin!,
-                  dir: nginxDir,
-                  cpus: startContext.cpus,
-                  config,
-                  workers: 1,
-                  lifetimeMs: CHILD_LIFETIME_MS,
-                })
-              : startNodeServer(mode, key, startContext),
+              ? [
+                  startNginxServer(key, {
+                    bin: nginxBin!,
+                    dir: nginxDir,
+                    cpus: startContext.cpus,
+                    config,
+                    workers: 1,
+                    lifetimeMs: CHILD_LIFETIME_MS,
+                  }),
+                ]
+              : Array.from({ length: REPLICAS }, (_, replica) =>
+                  startNodeServer(mode, key, startContext, [], replica),
+                ),
           ),
         );
         const servers = starting.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
@@ -903,7 +1052,9 @@ async function main(): Promise<void> {
           if (failed) throw (failed as PromiseRejectedResult).reason;
           console.log(
             `\n${key.toUpperCase()}: processes: ${[
-              ...servers.map((s) => `${s.mode} pid ${s.pid} cpus ${cpusAllowed(s.pid)}`),
+              ...servers.map(
+                (s) => `${s.mode}#${s.replica} pid ${s.pid} cpus ${cpusAllowed(s.pid)}`,
+              ),
               `client pid ${client.pid} cpus ${cpusAllowed(client.pid)}`,
             ].join('; ')}`,
           );
@@ -986,6 +1137,8 @@ async function main(): Promise<void> {
         rounds: ROUNDS,
         maxRounds: MAX_ROUNDS,
         secondsPerRun: SECONDS,
+        slice: SLICE,
+        processesPerNodeServer: REPLICAS,
         warmupSeconds: WARMUP_SECONDS,
         cleanRound: { serverCoreForeign: CLEAN_SERVER_CORE, clientCoreForeign: CLEAN_CLIENT_CORE },
         serverCore: pinned ? SERVER_CORE : null,
@@ -1024,7 +1177,10 @@ async function main(): Promise<void> {
   }
 }
 
-/** One TLS version × key type: warm-up, calibration, interleaved rounds. */
+/**
+ * One TLS version × key type: warm-up, calibration, rounds. Every run goes to all the servers
+ * at once, their handshakes interleaved (measureTogether).
+ */
 async function runCell(
   key: KeyType,
   version: TlsVersion,
@@ -1035,19 +1191,25 @@ async function runCell(
 ): Promise<HandshakeCpuCell> {
   const where = `${version} ${key}`;
   // Warm up every server (JIT, first-connection costs) and check what it serves.
-  const capturedBy = new Map<ServerMode, Captured>();
   const first = version === 'TLSv1.3' || !TLS12;
-  for (const s of servers) {
-    const seconds = first ? WARMUP_SECONDS : WARMUP_AGAIN_SECONDS;
-    const m = await measure(s, client, version, RATE, seconds, true, expectedSerial);
-    capturedBy.set(s.mode, captured(m));
-  }
-  // The offered rate the client can keep up with, the same for every server of this cell.
+  const warm = await measureTogether(
+    servers,
+    client,
+    version,
+    RATE,
+    first ? WARMUP_SECONDS : WARMUP_AGAIN_SECONDS,
+    true,
+    expectedSerial,
+  );
+  const capturedBy = new Map<ServerMode, Captured>(
+    warm.filter((m) => m.replica === 0).map((m) => [m.mode, captured(m)]),
+  );
+  // The offered rate the client can keep up with.
   let rate = RATE;
   const calibration: HandshakeCpuCell['calibration'][number][] = [];
   for (let attempt = 0; ; attempt++) {
-    const m = await measure(
-      servers[0]!,
+    const ms = await measureTogether(
+      servers,
       client,
       version,
       rate,
@@ -1055,20 +1217,23 @@ async function runCell(
       false,
       expectedSerial,
     );
-    const c = m.client;
+    const c = ms[0]!.client;
+    const achieved = c.achievedRate;
+    const lagP90 = Math.max(...ms.map((m) => m.client.startLagMs.p90));
+    const lagP99 = Math.max(...ms.map((m) => m.client.startLagMs.p99));
     calibration.push({
       rate,
-      achievedRate: c.achievedRate,
+      achievedRate: achieved,
       clientCpu: c.clientCpu,
-      startLagP99Ms: c.startLagMs.p99,
+      startLagP99Ms: lagP99,
     });
     // Keeping up: the rate achieved, the client's core not saturated, starts on time
     // (p90: one GC pause of the client must not halve the rate).
-    const keepsUp = c.achievedRate >= 0.97 * rate && c.clientCpu < 0.85 && c.startLagMs.p90 < 20;
+    const keepsUp = achieved >= 0.97 * rate && c.clientCpu < 0.85 && lagP90 < 20;
     console.log(
-      `${where} calibration: offered ${rate}/s, achieved ${c.achievedRate.toFixed(0)}/s, ` +
+      `${where} calibration: offered ${rate}/s, achieved ${achieved.toFixed(0)}/s, ` +
         `client CPU ${(c.clientCpu * 100).toFixed(0)}%, start lag p90/p99 ` +
-        `${c.startLagMs.p90.toFixed(1)}/${c.startLagMs.p99.toFixed(1)} ms${keepsUp ? '' : ' -> too much for the client'}`,
+        `${lagP90.toFixed(1)}/${lagP99.toFixed(1)} ms${keepsUp ? '' : ' -> too much for the client'}`,
     );
     if (keepsUp) break;
     if (attempt >= 3 || rate <= 50) {
@@ -1080,27 +1245,19 @@ async function runCell(
   // Rounds until ROUNDS of them ran with no other load on the two cores (other processes on
   // this machine disturb both the server's CPU time and the latencies), at most MAX_ROUNDS:
   // then the least disturbed are used, with a warning.
-  const order = (s: ServerUnderTest) => servers.indexOf(s);
-  const rounds: { runs: Measurement[]; worst: number }[] = [];
+  const rounds: { runs: Measurement[]; processes: Measurement[]; worst: number }[] = [];
+  const modes = [...new Set(servers.map((s) => s.mode))];
   let clean = 0;
   while (clean < ROUNDS && rounds.length < MAX_ROUNDS) {
-    const round: Measurement[] = [];
-    // 1 2 3 …, then … 3 2 1: a drift during the rounds does not favour a position.
-    const sequence = rounds.length % 2 === 0 ? servers : [...servers].reverse();
-    for (const s of sequence) {
-      const {
-        before: _b,
-        after: _a,
-        ...m
-      } = await measure(s, client, version, rate, SECONDS, false, expectedSerial);
-      round.push(m);
-      const at = `${where} round ${rounds.length + 1} ${s.mode}`;
-      if (m.client.achievedRate < 0.95 * rate) {
-        warnings.push(`${at}: achieved ${m.client.achievedRate.toFixed(0)}/s of ${rate}/s`);
-      }
-      if (m.load.serverCoreUse > 0.9) {
+    const processes = (
+      await measureTogether(servers, client, version, rate, SECONDS, false, expectedSerial)
+    ).map(({ before: _b, after: _a, ...m }) => m);
+    const round = modes.map((mode) => combine(processes.filter((m) => m.mode === mode)));
+    for (const m of processes) {
+      const at = `${where} round ${rounds.length + 1} ${m.mode}#${m.replica}`;
+      if (m.client.achievedRate < 0.95 * m.client.offered) {
         warnings.push(
-          `${at}: the server used ${(m.load.serverCoreUse * 100).toFixed(0)}% of its core (near saturation)`,
+          `${at}: achieved ${m.client.achievedRate.toFixed(0)}/s of ${m.client.offered.toFixed(0)}/s`,
         );
       }
       if (m.client.afterErrors > 0 || m.serverSocketErrors > 0) {
@@ -1110,23 +1267,28 @@ async function runCell(
         );
       }
     }
-    const worstServer = Math.max(...round.map((m) => m.load.serverCoreForeign));
-    const worstClient = Math.max(...round.map((m) => m.load.clientCoreForeign));
+    const serverCoreUse = processes.reduce((sum, m) => sum + m.load.serverCoreUse, 0);
+    if (serverCoreUse > 0.9) {
+      warnings.push(
+        `${where} round ${rounds.length + 1}: the servers used ${(serverCoreUse * 100).toFixed(0)}% of their core (near saturation)`,
+      );
+    }
+    const worstServer = processes[0]!.load.serverCoreForeign;
+    const worstClient = processes[0]!.load.clientCoreForeign;
     // Unpinned, the per-core loads say nothing about our processes: every round counts.
     const isClean =
       !pinned || (worstServer <= CLEAN_SERVER_CORE && worstClient <= CLEAN_CLIENT_CORE);
     if (isClean) clean++;
-    // Stored in server order: summarize() pairs the i-th run of each server.
-    round.sort(
-      (a, b) =>
-        order(servers.find((s) => s.mode === a.mode)!) -
-        order(servers.find((s) => s.mode === b.mode)!),
-    );
-    rounds.push({ runs: round, worst: pinned ? Math.max(worstServer, worstClient) : 0 });
+    rounds.push({ runs: round, processes, worst: pinned ? Math.max(worstServer, worstClient) : 0 });
+    const base = round.find((m) => m.mode === 'node-tls')!.cpuUsPerHandshake;
     console.log(
       `${where} round ${rounds.length}: ${pinned ? (isClean ? 'clean' : 'DISTURBED') : 'unpinned'} ` +
-        `(other work on the server's core up to ${(worstServer * 100).toFixed(0)}%, on the ` +
-        `client's ${(worstClient * 100).toFixed(0)}%); ${clean}/${ROUNDS} clean`,
+        `(other work on the server's core ${(worstServer * 100).toFixed(0)}%, on the ` +
+        `client's ${(worstClient * 100).toFixed(0)}%); ${clean}/${ROUNDS} clean; vs node:tls` +
+        round
+          .filter((m) => m.mode !== 'node-tls')
+          .map((m) => ` ${m.mode} ${(m.cpuUsPerHandshake / base).toFixed(3)}`)
+          .join(''),
     );
   }
   const used = [...rounds].sort((a, b) => a.worst - b.worst).slice(0, ROUNDS);
@@ -1137,9 +1299,12 @@ async function runCell(
     );
   }
   // Keep the rounds in time order (pairing is within a round).
-  const runs = rounds.filter((r) => used.includes(r)).flatMap((r) => r.runs);
-  const modes = servers.map((s) => s.mode);
-  const rows = summarize(runs, modes, capturedBy);
+  const kept = rounds.filter((r) => used.includes(r));
+  const runs = kept.flatMap((r) => r.runs);
+  const processRuns: RoundMeasurement[] = kept.flatMap((r, round) =>
+    r.processes.map((m) => ({ ...m, round })),
+  );
+  const rows = summarize(runs, processRuns, modes, capturedBy);
   const row = (mode: ServerMode) => rows.find((r) => r.mode === mode);
   const cell: HandshakeCpuCell = {
     version,
@@ -1152,12 +1317,15 @@ async function runCell(
       nginxVsNodeTls: row('nginx')?.ratioVsNodeTls ?? null,
       oursSingleVsNodeTls: row('ours-single')?.ratioVsNodeTls ?? null,
       nodeTlsOcspVsNodeTls: row('node-tls-ocsp')?.ratioVsNodeTls ?? null,
+      nodeTlsAa: aa(processRuns, 'node-tls', kept.length),
+      oursAa: aa(processRuns, 'ours-rsa-ecdsa', kept.length),
     },
     rows,
     calibration,
-    runs: runs.map((m, i) => ({
-      round: Math.floor(i / servers.length) + 1,
+    runs: processRuns.map((m) => ({
+      round: m.round + 1,
       mode: m.mode,
+      process: m.replica,
       cpuUsPerHandshake: m.cpuUsPerHandshake,
       procCpuUsPerHandshake: m.procCpuUsPerHandshake,
       handshakes: m.handshakes,

@@ -85,20 +85,37 @@ export type ServerMessage = ServerReady | ServerStats | ServerFailure;
 
 export type TlsVersion = 'TLSv1.3' | 'TLSv1.2';
 
+/** One server of a run. */
+export interface RunTarget {
+  readonly port: number;
+  /** Every handshake with it must carry an OCSP staple (or none may). */
+  readonly expectStaple: boolean;
+}
+
+/**
+ * One run against one or several servers: the schedule's handshakes go to the targets in
+ * slices of `slice` consecutive ones, cycling through the targets in a new random order every
+ * cycle, so that whatever the machine does during the run (other tenants, frequency changes)
+ * falls on every target alike, while each works at the full rate during its slices.
+ */
 export interface RunCommand {
   readonly type: 'run';
-  readonly port: number;
-  /** Handshakes per second offered (open loop: the schedule does not wait for answers). */
+  readonly targets: readonly RunTarget[];
+  /**
+   * Handshakes per second offered (open loop: the schedule does not wait for answers); a
+   * target gets this rate during its slices.
+   */
   readonly rate: number;
+  /** Consecutive handshakes to one target (default 1). */
+  readonly slice?: number;
   readonly seconds: number;
   readonly version: TlsVersion;
   /** The client offers only this key type's signature algorithms (CLIENT_SIGALGS). */
   readonly key: KeyType;
-  /** Every handshake must carry an OCSP staple (or none may). */
-  readonly expectStaple: boolean;
   /**
    * Return the first staple (base64), the served certificate serials, the cipher and group,
-   * and count the session tickets the server sends (on the first three connections).
+   * and count the session tickets the server sends (on the first three connections of each
+   * target).
    */
   readonly capture: boolean;
 }
@@ -110,8 +127,9 @@ export interface Distribution {
   readonly max: number;
 }
 
+/** What one target of a run did. */
 export interface RunResult {
-  readonly type: 'result';
+  /** Handshakes per second offered to this target during its slices. */
   readonly offered: number;
   readonly started: number;
   readonly completed: number;
@@ -124,9 +142,9 @@ export interface RunResult {
   readonly protocols: Readonly<Record<string, number>>;
   /** From the first scheduled start to the last close, ms. */
   readonly elapsedMs: number;
-  /** Handshakes completed per second of the schedule's span. */
+  /** Handshakes completed per second of the schedule's span, all targets together. */
   readonly achievedRate: number;
-  /** Client process CPU over the run / wall time (1 = one core saturated). */
+  /** Client process CPU over the whole run / wall time (1 = one core saturated): all targets. */
   readonly clientCpu: number;
   /** TCP connect → secureConnect, ms. */
   readonly handshakeMs: Distribution;
@@ -153,7 +171,13 @@ export interface ClientReady {
   readonly type: 'ready';
 }
 
-export type ClientMessage = ClientReady | RunResult | ClientFailure;
+/** The answer to a RunCommand: one result per target, in the command's order. */
+export interface RunResults {
+  readonly type: 'result';
+  readonly results: readonly RunResult[];
+}
+
+export type ClientMessage = ClientReady | RunResults | ClientFailure;
 
 /** Writes one message line to stdout. */
 export function send(message: object): void {

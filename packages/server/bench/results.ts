@@ -11,7 +11,7 @@
 import type { NativeOrigin } from './perf-profile.js';
 import type { Distribution, KeyType, ServerMode, TlsVersion } from './protocol.js';
 
-export const REPORT_SCHEMA = 'staple-bench-server/2';
+export const REPORT_SCHEMA = 'staple-bench-server/3';
 
 export interface BenchServerReport {
   readonly schema: typeof REPORT_SCHEMA;
@@ -50,11 +50,23 @@ export interface Environment {
 }
 
 export interface Settings {
-  /** Offered handshakes per second asked for (BENCH_RATE); each cell's `rate` is what ran. */
+  /**
+   * Offered handshakes per second asked for (BENCH_RATE), the rate each server gets during its
+   * slices; each cell's `rate` is what ran.
+   */
   readonly offeredRate: number;
   readonly rounds: number;
   readonly maxRounds: number;
+  /** One run per round, all the cell's servers together (see slice). */
   readonly secondsPerRun: number;
+  /**
+   * Consecutive handshakes one server gets before the next one's turn within a run (the order
+   * of servers is shuffled every cycle): each works at the full rate during its slices, and a
+   * change in the machine's speed falls on every server alike.
+   */
+  readonly slice: number;
+  /** Processes per Node server; their CPU and handshakes are summed (nginx: one worker). */
+  readonly processesPerNodeServer: number;
   readonly warmupSeconds: number;
   /** A round is clean when no run in it saw more foreign work than this (share of wall). */
   readonly cleanRound: { readonly serverCoreForeign: number; readonly clientCoreForeign: number };
@@ -83,7 +95,7 @@ export interface ServerDescription {
 export interface HandshakeCpuCell {
   readonly version: TlsVersion;
   readonly key: KeyType;
-  /** Offered handshakes per second (open loop), the same for every server of this cell. */
+  /** Offered handshakes per second (open loop) during each server's slices. */
   readonly rate: number;
   readonly rounds: { readonly used: number; readonly run: number; readonly clean: number };
   /** The issue's ratios, medians over rounds of the per-round ratio (null: server not run). */
@@ -98,12 +110,19 @@ export interface HandshakeCpuCell {
     readonly oursSingleVsNodeTls: number | null;
     /** node:tls answering OCSPRequest with a fixed buffer / plain node:tls. */
     readonly nodeTlsOcspVsNodeTls: number | null;
+    /**
+     * The baseline's second process / its first (A/A): what a ratio of identical servers
+     * comes to, the noise of the measurement itself (ideally 1); null with one process each.
+     */
+    readonly nodeTlsAa: number | null;
+    /** The same for ours (RSA+ECDSA): second process / first. */
+    readonly oursAa: number | null;
   };
   /** One row per server run, in table order. */
   readonly rows: readonly HandshakeCpuRow[];
   /** Every measured run of the rounds used, in time order (round by round, server order). */
   readonly runs: readonly RunRecord[];
-  /** Offered rates tried on the baseline before the rounds (the client must keep up). */
+  /** Offered rates tried before the rounds (the client must keep up), all servers together. */
   readonly calibration: readonly {
     readonly rate: number;
     readonly achievedRate: number;
@@ -151,11 +170,16 @@ export interface HandshakeCpuRow {
   readonly stapleBytes: number | null;
   /** This server's CPU µs per handshake in each used round, in time order. */
   readonly perRoundCpuUs: readonly number[];
+  /** Processes of this server measured side by side (their CPU and handshakes summed). */
+  readonly processes: number;
+  /** Each process's CPU µs per handshake, median over the used rounds. */
+  readonly perProcessCpuUs: readonly number[];
 }
 
 export interface RunRecord {
   readonly round: number;
   readonly mode: ServerMode;
+  readonly process: number;
   readonly cpuUsPerHandshake: number;
   readonly procCpuUsPerHandshake: number | null;
   readonly handshakes: number;

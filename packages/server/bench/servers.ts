@@ -83,6 +83,8 @@ export interface ServerSnapshot {
 
 export interface ServerUnderTest {
   readonly mode: ServerMode;
+  /** Which process of this mode (the bench runs several of each, see BENCH_REPLICAS). */
+  readonly replica: number;
   readonly key: KeyType;
   readonly staple: boolean;
   readonly port: number;
@@ -107,8 +109,9 @@ export async function startNodeServer(
   key: KeyType,
   context: StartContext,
   nodeArgs: readonly string[] = [],
+  replica = 0,
 ): Promise<ServerUnderTest> {
-  const child = new Child<ServerMessage>(`server ${mode} ${key}`, {
+  const child = new Child<ServerMessage>(`server ${mode}#${replica} ${key}`, {
     script: join(context.benchDir, 'handshake-server.ts'),
     args: [mode, key],
     nodeArgs,
@@ -131,6 +134,7 @@ export async function startNodeServer(
   }
   return {
     mode,
+    replica,
     key,
     staple: mode !== 'node-tls',
     port: ready.port,
@@ -194,6 +198,7 @@ export async function startNginxServer(
   const worker = nginx.workerPids[0]!;
   return {
     mode: 'nginx',
+    replica: 0,
     key,
     staple: true,
     port: nginx.port,
