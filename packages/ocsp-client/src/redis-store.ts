@@ -9,7 +9,8 @@
  * copy. The client keeps reconnecting in the background.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
 import { OcspClientError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { StapleStore } from './store.js';
@@ -255,8 +256,19 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
 }
 
 /** A client that fails fast while Redis is down and reconnects by itself when it is back. */
+// ioredis takes about 90 ms and 2.6 MB of heap to load: loaded by the first store that makes its
+// own connection, not by every program that imports this package (servers without Redis, the
+// CLI).
+let RedisClient: typeof import('ioredis')['Redis'] | undefined;
+
+function redisClient(): typeof import('ioredis')['Redis'] {
+  RedisClient ??= (createRequire(import.meta.url)('ioredis') as typeof import('ioredis')).Redis;
+  return RedisClient;
+}
+
 function connect(options: RedisStoreOptions, timeoutMs: number): Redis {
-  const settings = {
+  const Redis = redisClient();
+  const settings: RedisOptions = {
     // Fail fast instead of queueing: a command issued while disconnected rejects at once.
     enableOfflineQueue: false,
     // Commands in flight when the connection drops reject at once rather than after retries…
