@@ -146,6 +146,7 @@ function onHandedClose(this: net.Socket): void {
 }
 
 const NO_OPTIONS: ReadClientHelloOptions = {};
+const OCSP_STATUS_TYPE = 1;
 const NO_SELECT_OPTIONS = {};
 
 /** Not a Must-Staple certificate waiting for its first valid staple. */
@@ -520,8 +521,9 @@ export class StapleServer extends net.Server {
     if (socket.destroyed) return;
     const entry = this.#choose(hello, socket);
     if (!entry) return;
+    // OpenSSL staples only for status_type ocsp (1, RFC 6066 §8) and ignores any other type.
     const staple =
-      hello.statusRequest !== undefined
+      hello.statusRequest?.statusType === OCSP_STATUS_TYPE
         ? (entry.stapler?.get(entry.prepared.leaf) as Buffer | undefined)
         : undefined;
     infos.set(socket, { entry, hello, stapled: staple !== undefined, info: undefined });

@@ -4,6 +4,9 @@
  * with many clients of both kinds at once (the case Node's multi-certificate context gets
  * wrong), and with several hostnames (SNI, wildcard, default).
  */
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { parseClientHello } from '@staple/client-hello';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTlsServer, getStapleInfo, type StapleServer } from '../src/index.js';
 import {
@@ -17,6 +20,34 @@ import {
   startEnv,
   type TestEnv,
 } from './helpers.js';
+
+/** The first bytes Node's TLS client sends (its ClientHello), caught by a plain TCP server. */
+async function captureHello(options: tls.ConnectionOptions & { requestOCSP?: boolean }) {
+  const catcher = net.createServer();
+  await new Promise<void>((resolve) => catcher.listen(0, '127.0.0.1', resolve));
+  try {
+    const caught = new Promise<Buffer>((resolve) =>
+      catcher.once('connection', (socket) =>
+        socket.once('data', (chunk: Buffer) => {
+          resolve(chunk);
+          socket.destroy();
+        }),
+      ),
+    );
+    const client = tls.connect({
+      ...options,
+      port: (catcher.address() as net.AddressInfo).port,
+      host: '127.0.0.1',
+      servername: 'localhost',
+    });
+    client.on('error', () => {});
+    const hello = await caught;
+    client.destroy();
+    return hello;
+  } finally {
+    catcher.close();
+  }
+}
 
 const RSA_TLS12 = { ciphers: 'ECDHE-RSA-AES128-GCM-SHA256', maxVersion: 'TLSv1.2' } as const;
 const RSA_TLS13 = {
@@ -83,6 +114,36 @@ describe('Node client with requestOCSP', () => {
     const result = await nodeHandshake(port, env.pki.rootPem, { requestOCSP: false });
     expect(result.ocsp).toBeUndefined();
     expect(result.data).toBe(`ecdsa ${env.pki.leaf('ecdsa').serialNumber} false`);
+  });
+
+  it('a status_request of another type than OCSP gets no staple, and the server records stapled: false', async () => {
+    // A real hello from Node's client, with status_request's type changed from ocsp (1) to 2:
+    // OpenSSL ignores a type it does not know, so nothing is stapled.
+    const hello = await captureHello({ requestOCSP: true });
+    const status = parseClientHello(hello).extensions.find((e) => e.type === 5);
+    expect(status?.data[0]).toBe(1);
+    status!.data[0] = 2;
+    expect(parseClientHello(hello).statusRequest).toEqual({ statusType: 2 });
+    const raw = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+    const client = net.connect(port, '127.0.0.1');
+    try {
+      client.on('error', () => {});
+      client.write(hello);
+      // The server's first flight: the hello was read, a certificate chosen and TLS started.
+      await new Promise((resolve) => client.once('data', resolve));
+      const info = getStapleInfo(await raw);
+      expect(info?.keyType).toBe('ecdsa');
+      expect(info?.hello.statusRequest).toEqual({ statusType: 2 });
+      expect(info?.stapled).toBe(false);
+      // Left mid-handshake: the server reports it, before the next test listens.
+      const reported = new Promise<{ code?: string }>((resolve) =>
+        server.once('tlsClientError', resolve),
+      );
+      client.destroy();
+      expect((await reported).code).toBe('ECONNRESET');
+    } finally {
+      client.destroy();
+    }
   });
 
   it('a client that can use no certificate is refused before TLS, with the reasons', async () => {
