@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import * as http2 from 'node:http2';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
@@ -73,6 +74,12 @@ export interface StapleServerOptions extends TlsPassThrough {
   readonly logger?: Logger;
 }
 
+/** StapleServerOptions and Node's HTTP/2 server options (settings, allowHTTP1, ...). */
+export type StapleHttp2ServerOptions = StapleServerOptions &
+  Omit<http2.SecureServerOptions, keyof tls.TlsOptions>;
+
+type ServerKind = 'tls' | 'https' | 'http2';
+
 /** What the server knows about one connection; see `getStapleInfo`. */
 export interface StapleInfo {
   readonly certificate: CertificateInfo;
@@ -123,7 +130,9 @@ export function getStapleInfo(socket: net.Socket): StapleInfo | undefined {
 }
 
 function isResumed(socket: net.Socket): boolean {
-  return socket instanceof tls.TLSSocket && socket.isSessionReused();
+  // Duck-typed: an HTTP/2 request's socket is a Proxy that forwards to the TLSSocket.
+  const tlsSocket = socket as Partial<Pick<tls.TLSSocket, 'isSessionReused'>>;
+  return typeof tlsSocket.isSessionReused === 'function' && tlsSocket.isSessionReused();
 }
 
 function makeInfo({ entry, hello, stapled }: Handed, resumed: boolean): StapleInfo {
@@ -168,6 +177,11 @@ let refuseLater: (server: StapleServer, socket: net.Socket, error: ClientHelloEr
 // checkContinue: 100 Continue, then 'request'; checkExpectation: 417; upgrade: an ordinary
 // request; keylog: not computed at all), which a forwarder that is always there would prevent.
 const FORWARDED: ReadonlySet<string> = new Set([
+  // HTTP/2 (unknownProtocol: without a listener Node answers 403 and closes).
+  'session',
+  'stream',
+  'sessionError',
+  'unknownProtocol',
   'secureConnection',
   'tlsClientError',
   'request',
@@ -209,6 +223,8 @@ interface Entry {
   warnedUnstapled: boolean;
   /** The listeners on `inner` that re-emit its events on the server users hold. */
   readonly forwarders: Map<string, (...args: unknown[]) => void>;
+  /** HTTP/2: the open sessions, which close() ends (Node's http2 server leaves them open). */
+  readonly sessions: Set<http2.ServerHttp2Session> | undefined;
 }
 
 /**
@@ -219,7 +235,7 @@ interface Entry {
  * last-loaded certificate and half the clients get the wrong staple.
  */
 export class StapleServer extends net.Server {
-  readonly #kind: 'tls' | 'https';
+  readonly #kind: ServerKind;
   readonly #options: StapleServerOptions;
   readonly #stapler: Stapler | undefined;
   readonly #ownsStapler: boolean;
@@ -244,7 +260,7 @@ export class StapleServer extends net.Server {
     mustStapleRefused: 0,
   };
 
-  constructor(kind: 'tls' | 'https', options: StapleServerOptions) {
+  constructor(kind: ServerKind, options: StapleServerOptions) {
     super();
     if (!options || typeof options !== 'object') {
       throw new StapleServerError('ERR_STAPLE_SERVER_INVALID_OPTIONS', 'options are required');
@@ -282,7 +298,7 @@ export class StapleServer extends net.Server {
     });
     this.setCertificates(options.certificates);
     this.on('connection', (socket: net.Socket) => this.#accept(socket));
-    if (kind === 'https') {
+    if (kind !== 'tls') {
       // Listening again after close(): restart the connection checks close() stopped.
       this.on('listening', () => {
         for (const { inner } of this.#inners) inner.emit('listening');
@@ -413,8 +429,13 @@ export class StapleServer extends net.Server {
       ...(prepared.options.passphrase ? { passphrase: prepared.options.passphrase } : {}),
       ticketKeys: this.#ticketKeys,
     };
-    const inner = this.#kind === 'https' ? https.createServer(secure) : tls.createServer(secure);
-    if (this.#kind === 'https') {
+    const inner =
+      this.#kind === 'https'
+        ? https.createServer(secure)
+        : this.#kind === 'http2'
+          ? http2.createSecureServer({ allowHTTP1: true, ...secure })
+          : tls.createServer(secure);
+    if (this.#kind !== 'tls') {
       // An http.Server tracks its connections (what closeIdleConnections, closeAllConnections
       // and the headersTimeout/requestTimeout checks work on) from its 'listening' event on.
       // An inner server is handed sockets and never listens, so start the tracking here; its
@@ -461,6 +482,8 @@ export class StapleServer extends net.Server {
       retired: false,
       warnedUnstapled: false,
       forwarders: new Map(),
+      sessions:
+        this.#kind === 'http2' ? trackSessions(inner as http2.Http2SecureServer) : undefined,
     };
     for (const event of FORWARDED) {
       if (this.listenerCount(event) > 0) this.#forward(entry, event);
@@ -632,11 +655,13 @@ export class StapleServer extends net.Server {
 
   /**
    * Stops accepting, closes connections still sending their hello and idle keep-alive ones,
-   * stops the stapler it owns, and calls back when every connection has ended.
+   * ends HTTP/2 sessions once their open streams are done (GOAWAY), stops the stapler it owns,
+   * and calls back when every connection has ended.
    */
   override close(callback?: (error?: Error) => void): this {
     for (const socket of this.#reading) socket.destroy();
     this.#reading.clear();
+    for (const { sessions } of this.#inners) for (const session of sessions ?? []) session.close();
     // HTTPS: like http.Server's close(), closes idle keep-alive connections and stops the
     // connection checks. Not listening, the inner servers have nothing else to close.
     for (const { inner } of this.#inners) inner.close();
@@ -644,11 +669,22 @@ export class StapleServer extends net.Server {
     return super.close(callback);
   }
 
-  /** Closes every connection now (HTTPS: like http.Server's). */
+  /** Closes every connection now (HTTPS: like http.Server's; HTTP/2: every session too). */
   closeAllConnections(): void {
-    for (const { inner } of this.#inners)
+    for (const { inner, sessions } of this.#inners) {
       (inner as { closeAllConnections?: () => void }).closeAllConnections?.();
+      for (const session of sessions ?? []) session.destroy();
+    }
   }
+}
+
+function trackSessions(inner: http2.Http2SecureServer): Set<http2.ServerHttp2Session> {
+  const sessions = new Set<http2.ServerHttp2Session>();
+  inner.on('session', (session: http2.ServerHttp2Session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+  return sessions;
 }
 
 /**
@@ -692,6 +728,21 @@ export function createServer(
   requestListener?: (req: IncomingMessage, res: ServerResponse) => void,
 ): StapleServer {
   const server = new StapleServer('https', options);
+  if (requestListener) server.on('request', requestListener);
+  return server;
+}
+
+/**
+ * An HTTP/2 server (`http2.createSecureServer`) with stapling and certificate selection. HTTP/1.1
+ * clients are served too (`allowHTTP1` is true unless you set it false): `request` gets Node's
+ * HTTP/2 compatibility objects for `h2` and http's for HTTP/1.1; `stream` and `session` are
+ * emitted as Node's HTTP/2 server emits them.
+ */
+export function createHttp2Server(
+  options: StapleHttp2ServerOptions,
+  requestListener?: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
+): StapleServer {
+  const server = new StapleServer('http2', options);
   if (requestListener) server.on('request', requestListener);
   return server;
 }
