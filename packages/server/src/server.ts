@@ -261,10 +261,20 @@ export class StapleServer extends net.Server {
   };
 
   constructor(kind: ServerKind, options: StapleServerOptions) {
-    super();
     if (!options || typeof options !== 'object') {
       throw new StapleServerError('ERR_STAPLE_SERVER_INVALID_OPTIONS', 'options are required');
     }
+    // This server accepts the connections, so it applies the socket options a tls.Server or
+    // https.Server would at accept: TCP_NODELAY (on by default for HTTPS, as in https.Server),
+    // keep-alive, and allowHalfOpen, which the TLS socket takes from the TCP one. pauseOnConnect
+    // is left to the TLS socket handed to the application.
+    super({
+      noDelay: options.noDelay ?? kind === 'https',
+      keepAlive: options.keepAlive ?? false,
+      keepAliveInitialDelay: options.keepAliveInitialDelay ?? 0,
+      allowHalfOpen: options.allowHalfOpen ?? false,
+      ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}),
+    });
     this.#kind = kind;
     this.#options = options;
     this.#logger = options.logger ?? {};
