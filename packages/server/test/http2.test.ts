@@ -28,6 +28,26 @@ interface Reply {
   readonly stapled: boolean | undefined;
 }
 
+/** The body of a GET on an HTTP/2 session. */
+function get(session: http2.ClientHttp2Session, path: string): Promise<string> {
+  return withTimeout(
+    new Promise<string>((resolve, reject) => {
+      session.on('error', reject);
+      const request = session.request({ ':path': path });
+      let body = '';
+      request.setEncoding('utf8');
+      request.on('data', (d: string) => {
+        body += d;
+      });
+      request.on('end', () => resolve(body));
+      request.on('error', reject);
+      request.end();
+    }),
+    5_000,
+    `HTTP/2 GET ${path}`,
+  );
+}
+
 /** One GET over HTTP/2 with Node's client, on a TLS connection made here (to see its staple). */
 async function h2Get(
   port: number,
@@ -54,22 +74,7 @@ async function h2Get(
     },
   });
   try {
-    const text = await withTimeout(
-      new Promise<string>((resolve, reject) => {
-        session.on('error', reject);
-        const request = session.request({ ':path': '/' });
-        let body = '';
-        request.setEncoding('utf8');
-        request.on('data', (d: string) => {
-          body += d;
-        });
-        request.on('end', () => resolve(body));
-        request.on('error', reject);
-        request.end();
-      }),
-      5_000,
-      'HTTP/2 GET',
-    );
+    const text = await get(session, '/');
     return { reply: JSON.parse(text) as Reply, peer: socket!.getPeerCertificate(), staple };
   } finally {
     session.close();
@@ -158,21 +163,7 @@ describe('createHttp2Server: events and close', () => {
       await server.ready();
       const port = await listen(server);
       const client = http2.connect(`https://localhost:${port}`, { ca: env.pki.rootPem });
-      const body = await withTimeout(
-        new Promise<string>((resolve, reject) => {
-          client.on('error', reject);
-          const request = client.request({ ':path': '/x' });
-          let text = '';
-          request.setEncoding('utf8');
-          request.on('data', (d: string) => {
-            text += d;
-          });
-          request.on('end', () => resolve(text));
-        }),
-        5_000,
-        'HTTP/2 stream',
-      );
-      expect(body).toBe('stream /x');
+      expect(await get(client, '/x')).toBe('stream /x');
       expect(sessions).toHaveLength(1);
       // The client keeps its session open; the server's close() must not wait for it.
       const clientClosed = new Promise((resolve) => client.once('close', resolve));
