@@ -5,7 +5,7 @@ import { copyBytes, serialToHex } from './bytes.js';
 import { OcspError } from './errors.js';
 import { formatName } from './names.js';
 import { CURVES, OID, oidName } from './oids.js';
-import { decodePem } from './pem.js';
+import { decodePem, pemText } from './pem.js';
 import type { CertificateInfo, CertificateInput, KeyInfo } from './types.js';
 
 // The pkijs object behind each CertificateInfo, so verification never parses a certificate twice.
@@ -21,19 +21,19 @@ const parsedObjects = new WeakMap<CertificateInfo, pkijs.Certificate>();
  */
 export function parseCertificate(input: CertificateInput): CertificateInfo {
   if (isCertificateInfo(input)) return input;
-  if (typeof input === 'string' || input[0] === 0x2d /* '-' */) {
-    const text = typeof input === 'string' ? input : new TextDecoder().decode(input);
+  const text = typeof input === 'string' ? input : pemText(input);
+  if (text !== undefined) {
     const first = decodePem(text).find((b) => b.label === 'CERTIFICATE');
     if (!first) throw new OcspError('ERR_OCSP_CERTIFICATE', 'no CERTIFICATE PEM block found');
     return parseCertificateDer(first.der);
   }
-  return parseCertificateDer(input);
+  return parseCertificateDer(input as Uint8Array);
 }
 
 /** Every certificate in a PEM bundle (or a single DER certificate), in order. */
 export function parseCertificates(input: Uint8Array | string): CertificateInfo[] {
-  if (typeof input !== 'string' && input[0] !== 0x2d) return [parseCertificateDer(input)];
-  const text = typeof input === 'string' ? input : new TextDecoder().decode(input);
+  const text = typeof input === 'string' ? input : pemText(input);
+  if (text === undefined) return [parseCertificateDer(input as Uint8Array)];
   return decodePem(text)
     .filter((b) => b.label === 'CERTIFICATE')
     .map((b) => parseCertificateDer(b.der));

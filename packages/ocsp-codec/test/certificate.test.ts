@@ -25,6 +25,24 @@ describe('certificates', () => {
     expect(ecdsa.key).toMatchObject({ type: 'ec', curve: 'P-256' });
   });
 
+  it('reads PEM bytes with text before the first BEGIN line, as openssl and CA bundles write them', () => {
+    const der = readVector('certs/go-leaf.der');
+    const expected = parseCertificate(der).serialNumber;
+    const preambles = [
+      // openssl pkcs12 -nokeys
+      'Bag Attributes\n    localKeyID: 01 00 00 00\nsubject=CN = leaf\n\nissuer=CN = ca\n\n',
+      // a comment, as in CA bundles
+      '# Issuer: CN=Example CA\n',
+      '\n',
+      '\ufeff',
+    ];
+    for (const preamble of preambles) {
+      const bytes = new TextEncoder().encode(`${preamble}${encodePem(der)}`);
+      expect(parseCertificates(bytes).map((c) => c.serialNumber)).toEqual([expected]);
+      expect(parseCertificate(bytes).serialNumber).toBe(expected);
+    }
+  });
+
   it('finds the OCSP signing EKU of a delegated responder certificate', () => {
     const signer = parseCertificate(readVectorText('certs/awslc-ocsp_cert.pem'));
     expect(signer.extKeyUsage).toContain('1.3.6.1.5.5.7.3.9');
