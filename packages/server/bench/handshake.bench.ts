@@ -1328,6 +1328,8 @@ async function runCell(
       process: m.replica,
       cpuUsPerHandshake: m.cpuUsPerHandshake,
       procCpuUsPerHandshake: m.procCpuUsPerHandshake,
+      gcUsPerHandshake: m.mode === 'nginx' ? null : orNull(m.gcUsPerHandshake),
+      sleepsPerHandshake: orNull(m.sleepsPerHandshake),
       handshakes: m.handshakes,
       handshakeMs: m.client.handshakeMs,
       achievedRate: m.client.achievedRate,

@@ -182,6 +182,9 @@ export interface RunRecord {
   readonly process: number;
   readonly cpuUsPerHandshake: number;
   readonly procCpuUsPerHandshake: number | null;
+  /** V8 GC pauses per handshake, µs (null for nginx). */
+  readonly gcUsPerHandshake: number | null;
+  readonly sleepsPerHandshake: number | null;
   readonly handshakes: number;
   readonly handshakeMs: Distribution;
   readonly achievedRate: number;
