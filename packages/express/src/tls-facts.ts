@@ -81,8 +81,10 @@ export interface TlsStapleFacts extends StapleFacts {
 export interface TlsFacts {
   readonly certificate: CertificateFacts;
   readonly staple: TlsStapleFacts;
-  readonly client: ClientFacts;
-  readonly fingerprint: FingerprintFacts;
+  /** null when the server does not read the hello (@staple/server's `clientHello: false`). */
+  readonly client: ClientFacts | null;
+  /** null when the server does not read the hello. */
+  readonly fingerprint: FingerprintFacts | null;
   readonly negotiated: NegotiatedFacts;
 }
 
@@ -90,9 +92,9 @@ export interface TlsFacts {
 interface ConnectionFacts {
   readonly info: StapleInfo;
   readonly certificate: CertificateFacts;
-  readonly client: ClientFacts;
+  readonly client: ClientFacts | null;
   readonly negotiated: NegotiatedFacts;
-  fingerprint: FingerprintFacts | undefined;
+  fingerprint: FingerprintFacts | null | undefined;
 }
 
 const connections = new WeakMap<net.Socket, ConnectionFacts>();
@@ -127,7 +129,8 @@ export function getTlsFacts(req: IncomingMessage): TlsFacts | undefined {
     ),
     client: { value: connection.client, enumerable: true },
     fingerprint: lazy(facts, 'fingerprint', () => {
-      connection.fingerprint ??= fingerprintOf(connection.info.hello);
+      const hello = connection.info.hello;
+      connection.fingerprint ??= hello ? fingerprintOf(hello) : null;
       return connection.fingerprint;
     }),
     negotiated: { value: connection.negotiated, enumerable: true },
@@ -144,7 +147,7 @@ function connectionFacts(socket: net.Socket): ConnectionFacts | undefined {
   const facts: ConnectionFacts = {
     info,
     certificate: describeCertificate(info.certificate, info.keyType),
-    client: clientFacts(info.hello),
+    client: info.hello ? clientFacts(info.hello) : null,
     negotiated: negotiatedFacts(socket),
     fingerprint: undefined,
   };

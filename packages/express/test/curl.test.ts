@@ -62,7 +62,7 @@ describe('curl --cert-status', () => {
     expect(tls.certificate.serialNumber).toBe(env.pki.leaf('ecdsa').serialNumber);
     expect(tls.staple).toMatchObject({ stapled: true, status: 'good' });
     expect(tls.client).toMatchObject({ sni: 'localhost', statusRequest: true });
-    expect(tls.client.alpn).toContain('http/1.1');
+    expect(tls.client?.alpn).toContain('http/1.1');
     expect(tls.negotiated).toMatchObject({ protocol: 'TLSv1.3', alpnProtocol: 'http/1.1' });
   });
 
@@ -73,7 +73,7 @@ describe('curl --cert-status', () => {
     expect(tls.certificate.keyType).toBe('rsa');
     expect(tls.certificate.serialNumber).toBe(env.pki.leaf('rsa').serialNumber);
     expect(tls.staple).toMatchObject({ stapled: true, status: 'good' });
-    expect(tls.client.cipherSuites).toContain('TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256');
+    expect(tls.client?.cipherSuites).toContain('TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256');
     expect(tls.negotiated).toMatchObject({
       protocol: 'TLSv1.2',
       cipher: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',

@@ -52,7 +52,7 @@ describe('req.tls with node:https', () => {
     app.get('/tls', (req, res) => {
       res.json({ tls: req.tls, same: getTlsFacts(req) === req.tls } satisfies Reply);
     });
-    const seen = new WeakMap<object, FingerprintFacts>();
+    const seen = new WeakMap<object, FingerprintFacts | null>();
     app.get('/fingerprint', (req, res) => {
       const fingerprint = req.tls!.fingerprint;
       const first = seen.get(req.socket);
@@ -114,18 +114,18 @@ describe('req.tls with node:https', () => {
       alpn: ['http/1.1'],
       statusRequest: true,
     });
-    expect(tls?.client.versions).toContain('TLS 1.3');
-    expect(tls?.client.cipherSuites).toContain('TLS_AES_128_GCM_SHA256');
-    expect(tls?.client.groups).toContain('x25519');
-    expect(tls?.client.signatureSchemes).toContain('ecdsa_secp256r1_sha256');
+    expect(tls?.client?.versions).toContain('TLS 1.3');
+    expect(tls?.client?.cipherSuites).toContain('TLS_AES_128_GCM_SHA256');
+    expect(tls?.client?.groups).toContain('x25519');
+    expect(tls?.client?.signatureSchemes).toContain('ecdsa_secp256r1_sha256');
     expect(tls?.negotiated).toEqual({
       protocol: 'TLSv1.3',
       cipher: expect.stringMatching(/^TLS_/),
       alpnProtocol: 'http/1.1',
       resumed: false,
     });
-    expect(tls?.client.cipherSuites).toContain(tls?.negotiated.cipher);
-    const { ja3, ja3Hash, ja4 } = tls!.fingerprint;
+    expect(tls?.client?.cipherSuites).toContain(tls?.negotiated.cipher);
+    const { ja3, ja3Hash, ja4 } = tls!.fingerprint!;
     expect(ja3Hash).toBe(createHash('md5').update(ja3).digest('hex'));
     // TLS 1.3, SNI sent ('d'), ALPN http/1.1 ('h1').
     expect(ja4).toMatch(/^t13d\d{4}h1_[0-9a-f]{12}_[0-9a-f]{12}$/);
@@ -134,10 +134,10 @@ describe('req.tls with node:https', () => {
   it('a client that does not ask for a staple: stapled false, the stapler state still good', async () => {
     const { body, peer } = await get<Reply>(port, '/tls', { ca, agent: false });
     expect(serialOfPeer(peer)).toBe(body.tls?.certificate.serialNumber);
-    expect(body.tls?.client.statusRequest).toBe(false);
+    expect(body.tls?.client?.statusRequest).toBe(false);
     expect(body.tls?.staple.stapled).toBe(false);
     expect(body.tls?.staple.status).toBe('good');
-    expect(body.tls?.client.alpn).toEqual([]);
+    expect(body.tls?.client?.alpn).toEqual([]);
     expect(body.tls?.negotiated.alpnProtocol).toBeNull();
   });
 
@@ -157,15 +157,15 @@ describe('req.tls with node:https', () => {
     expect(tls.certificate.serialNumber).toBe(leaf.serialNumber);
     expect(tls.staple).toMatchObject({ stapled: true, status: 'good', responderUrl: leaf.ocspUrl });
     // A TLS 1.2-only client sends no supported_versions: legacy_version says it.
-    expect(tls.client.versions).toEqual(['TLS 1.2']);
-    expect(tls.client.signatureSchemes).toEqual(['rsa_pss_rsae_sha256', 'rsa_pkcs1_sha256']);
-    expect(tls.client.cipherSuites).toContain('TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256');
-    expect(tls.client.cipherSuites).not.toContain('TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256');
+    expect(tls.client?.versions).toEqual(['TLS 1.2']);
+    expect(tls.client?.signatureSchemes).toEqual(['rsa_pss_rsae_sha256', 'rsa_pkcs1_sha256']);
+    expect(tls.client?.cipherSuites).toContain('TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256');
+    expect(tls.client?.cipherSuites).not.toContain('TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256');
     expect(tls.negotiated).toMatchObject({
       protocol: 'TLSv1.2',
       cipher: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
     });
-    expect(tls.fingerprint.ja4).toMatch(/^t12d/);
+    expect(tls.fingerprint?.ja4).toMatch(/^t12d/);
   });
 
   it('a TLS 1.3 client with only RSA-PSS: the RSA certificate over TLS 1.3', async () => {
@@ -176,7 +176,7 @@ describe('req.tls with node:https', () => {
     });
     expect(serialOfPeer(got.peer)).toBe(env.pki.leaf('rsa').serialNumber);
     expect(got.body.tls?.certificate.keyType).toBe('rsa');
-    expect(got.body.tls?.client.signatureSchemes).toEqual(['rsa_pss_rsae_sha256']);
+    expect(got.body.tls?.client?.signatureSchemes).toEqual(['rsa_pss_rsae_sha256']);
     expect(got.body.tls?.negotiated.protocol).toBe('TLSv1.3');
   });
 

@@ -86,10 +86,10 @@ describe('undici', () => {
       // undici does not ask for a staple; the stapler's state is good all the same.
       expect(tls.staple).toMatchObject({ stapled: false, status: 'good', state: 'good' });
       expect(tls.client).toMatchObject({ sni: 'localhost', statusRequest: false });
-      expect(tls.client.versions).toContain('TLS 1.3');
+      expect(tls.client?.versions).toContain('TLS 1.3');
       expect(tls.negotiated.protocol).toBe('TLSv1.3');
       if (tls.negotiated.alpnProtocol !== null) {
-        expect(tls.client.alpn).toContain(tls.negotiated.alpnProtocol);
+        expect(tls.client?.alpn).toContain(tls.negotiated.alpnProtocol);
       }
     } finally {
       await agent.close();
@@ -109,7 +109,7 @@ describe('undici', () => {
       expect(peers.map(serialOfPeer)).toEqual([leaf.serialNumber]);
       expect(tls.certificate).toMatchObject({ keyType: 'rsa', serialNumber: leaf.serialNumber });
       expect(tls.staple.status).toBe('good');
-      expect(tls.client.signatureSchemes).toEqual(['rsa_pss_rsae_sha256', 'rsa_pkcs1_sha256']);
+      expect(tls.client?.signatureSchemes).toEqual(['rsa_pss_rsae_sha256', 'rsa_pkcs1_sha256']);
       expect(tls.negotiated).toMatchObject({
         protocol: 'TLSv1.2',
         cipher: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
@@ -133,7 +133,7 @@ describe('undici', () => {
       const second = (await (await fetch(`${origin}/tls`, { dispatcher: agent })).json()) as Reply;
       expect(second.remotePort).toBe(first.remotePort);
       expect(second.tls.fingerprint).toEqual(first.tls.fingerprint);
-      expect(first.tls.fingerprint.ja4).toMatch(/^t13d/);
+      expect(first.tls.fingerprint?.ja4).toMatch(/^t13d/);
     } finally {
       await agent.close();
     }

@@ -69,8 +69,15 @@ export interface StapleServerOptions extends TlsPassThrough {
    * since every client that honours Must-Staple would fail. 'warn': serve it, and log.
    */
   readonly mustStaple?: 'enforce' | 'warn';
-  /** Limits for reading the ClientHello (default 16 KiB, 10 s). */
-  readonly clientHello?: ReadClientHelloOptions;
+  /**
+   * Limits for reading the ClientHello (default 16 KiB, 10 s), or `false` not to read it: for a
+   * server with exactly one certificate and no `select`, where there is nothing to choose. The
+   * connection then goes straight to TLS, stapled as ever, at about the CPU cost of a plain
+   * `node:tls` server; what needs the hello is not there: `getStapleInfo().hello` is undefined,
+   * a plain HTTP request gets no `400` (TLS refuses it), and slow or oversized hellos are left to
+   * TLS (`handshakeTimeout`).
+   */
+  readonly clientHello?: ReadClientHelloOptions | false;
   readonly logger?: Logger;
 }
 
@@ -84,11 +91,14 @@ type ServerKind = 'tls' | 'https' | 'http2';
 export interface StapleInfo {
   readonly certificate: CertificateInfo;
   readonly keyType: 'rsa' | 'ecdsa' | 'ed25519';
-  readonly hello: ClientHello;
+  /** The parsed ClientHello; undefined when the server does not read it (`clientHello: false`). */
+  readonly hello: ClientHello | undefined;
   /**
    * The client asked for a staple (status_request), one was ready when it connected, and the
    * handshake was a full one (a resumed session gets no certificate and no staple). Asked of the
    * raw socket instead of the TLS one, resumption is not known and is taken as not resumed.
+   * Without the hello (`clientHello: false`) whether the client asked is not known: true when a
+   * staple was ready for a full handshake (OpenSSL sends it to the clients that ask).
    */
   readonly stapled: boolean;
   /** The stapler's state for the served certificate, now. */
@@ -107,7 +117,7 @@ export interface StapleServerStats {
 /** What is recorded per connection on the handshake path; the StapleInfo is built when asked. */
 interface Handed {
   readonly entry: Entry;
-  readonly hello: ClientHello;
+  readonly hello: ClientHello | undefined;
   readonly stapled: boolean;
   info: StapleInfo | undefined;
 }
@@ -275,6 +285,12 @@ export class StapleServer extends net.Server {
       allowHalfOpen: options.allowHalfOpen ?? false,
       ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}),
     });
+    if (options.clientHello === false && options.select) {
+      throw new StapleServerError(
+        'ERR_STAPLE_SERVER_INVALID_OPTIONS',
+        'clientHello: false and select: a policy needs the hello',
+      );
+    }
     this.#kind = kind;
     this.#options = options;
     this.#logger = options.logger ?? {};
@@ -356,6 +372,16 @@ export class StapleServer extends net.Server {
    * built for it (parsed chain, TLS context, staple): only new and changed ones cost anything.
    */
   setCertificates(certificates: readonly CertificateOptions[]): void {
+    if (
+      this.#options.clientHello === false &&
+      Array.isArray(certificates) &&
+      certificates.length > 1
+    ) {
+      throw new StapleServerError(
+        'ERR_STAPLE_SERVER_INVALID_OPTIONS',
+        'clientHello: false serves one certificate: without the hello there is no choosing',
+      );
+    }
     const previous = this.#entries;
     // Unchanged certificates, found by their options' exact text. Each earlier entry serves at
     // most one new certificate (one listed twice gets a second entry, as before).
@@ -527,9 +553,42 @@ export class StapleServer extends net.Server {
 
   #accept(socket: net.Socket): void {
     this.#stats.accepted++;
+    const limits = this.#options.clientHello;
+    if (limits === false) {
+      this.#handDirect(socket);
+      return;
+    }
     this.#reading.add(socket);
     // A socket error during the read is reported by the reader; afterwards TLS owns it.
-    readClientHelloWith(socket, this.#options.clientHello ?? NO_OPTIONS, this.#onHello);
+    readClientHelloWith(socket, limits ?? NO_OPTIONS, this.#onHello);
+  }
+
+  /**
+   * clientHello: false: the one certificate, straight to TLS, as tls.Server does with a
+   * connection (synchronously, in 'connection'); OpenSSL staples for clients that ask.
+   */
+  #handDirect(socket: net.Socket): void {
+    const entry = this.#entries[0]!;
+    if (entry.choice.mustStaple && !entry.choice.stapled) {
+      if ((this.#options.mustStaple ?? 'enforce') === 'enforce') {
+        this.#stats.mustStapleRefused++;
+        const error = new StapleServerError(
+          'ERR_STAPLE_SERVER_MUST_STAPLE_NOT_READY',
+          'the certificate is Must-Staple and has no valid staple yet',
+        );
+        this.#logger.info?.({ code: error.code }, error.message);
+        this.#emitClientError(error, socket);
+        socket.destroy();
+        return;
+      }
+      this.#warnUnstapled(entry);
+    }
+    this.#start(
+      socket,
+      entry,
+      undefined,
+      entry.stapler?.get(entry.prepared.leaf) as Buffer | undefined,
+    );
   }
 
   // One function for every connection; what follows runs on the next tick, as it did after a
@@ -559,8 +618,18 @@ export class StapleServer extends net.Server {
       hello.statusRequest?.statusType === OCSP_STATUS_TYPE
         ? (entry.stapler?.get(entry.prepared.leaf) as Buffer | undefined)
         : undefined;
-    infos.set(socket, { entry, hello, stapled: staple !== undefined, info: undefined });
     socket.unshift(bytes);
+    this.#start(socket, entry, hello, staple);
+  }
+
+  /** Starts TLS on `socket` for `entry`, with `staple` when one is to be sent. */
+  #start(
+    socket: net.Socket,
+    entry: Entry,
+    hello: ClientHello | undefined,
+    staple: Buffer | undefined,
+  ): void {
+    infos.set(socket, { entry, hello, stapled: staple !== undefined, info: undefined });
     this.#stats.handedToTls++;
     entry.live++;
     socket.on('close', onHandedClose);

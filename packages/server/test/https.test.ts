@@ -76,7 +76,7 @@ function handler() {
       keyType: info?.keyType ?? 'none',
       serial: info?.certificate.serialNumber ?? '',
       stapled: info?.stapled ?? false,
-      serverName: info?.hello.serverName ?? null,
+      serverName: info?.hello?.serverName ?? null,
       remotePort: req.socket.remotePort ?? 0,
     };
     const send = () => {

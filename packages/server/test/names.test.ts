@@ -26,7 +26,7 @@ import {
 /** What the test servers write back: the server name they saw and the serial they served. */
 function echoChoice(socket: tls.TLSSocket): void {
   const info = getStapleInfo(socket);
-  endWith(`${info?.hello.serverName ?? '-'} ${info?.certificate.serialNumber}`)(socket);
+  endWith(`${info?.hello?.serverName ?? '-'} ${info?.certificate.serialNumber}`)(socket);
 }
 
 /** The serial served to a client sending `servername` ('' for none); the name is not verified. */

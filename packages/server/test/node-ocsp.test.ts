@@ -133,7 +133,7 @@ describe('Node client with requestOCSP', () => {
       await new Promise((resolve) => client.once('data', resolve));
       const info = getStapleInfo(await raw);
       expect(info?.keyType).toBe('ecdsa');
-      expect(info?.hello.statusRequest).toEqual({ statusType: 2 });
+      expect(info?.hello?.statusRequest).toEqual({ statusType: 2 });
       expect(info?.stapled).toBe(false);
       // Left mid-handshake: the server reports it, before the next test listens.
       const reported = new Promise<{ code?: string }>((resolve) =>
@@ -200,7 +200,7 @@ describe('several hostnames: SNI, wildcard, default', () => {
     });
     server = createTlsServer({ certificates: certificatesOf(env.pki) }, (socket) => {
       const info = getStapleInfo(socket);
-      endWith(`${info?.hello.serverName ?? '-'} ${info?.certificate.serialNumber}`)(socket);
+      endWith(`${info?.hello?.serverName ?? '-'} ${info?.certificate.serialNumber}`)(socket);
     });
     await server.ready();
     port = await listen(server);

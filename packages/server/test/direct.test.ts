@@ -1,0 +1,244 @@
+/**
+ * `clientHello: false`: one certificate, no hello read, the connection straight to TLS with the
+ * staple set. Real clients see the same staple as on the reading path; what needs the hello is
+ * absent (no `hello` in getStapleInfo, a plain HTTP request gets no 400); options that need a
+ * choice are refused; Must-Staple is still enforced.
+ */
+import * as net from 'node:net';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  createServer,
+  createTlsServer,
+  getStapleInfo,
+  type StapleInfo,
+  type StapleServer,
+} from '../src/index.js';
+import {
+  certificatesOf,
+  closeServer,
+  curlHttps,
+  endWith,
+  gnutlsOcsp,
+  HOST,
+  listen,
+  nodeHandshake,
+  opensslSerial,
+  parseSClient,
+  sClient,
+  serialOfPeer,
+  stapleCertStatus,
+  stapleSerial,
+  startEnv,
+  type TestEnv,
+  waitFor,
+  withTimeout,
+} from './helpers.js';
+
+describe('clientHello: false, one RSA certificate', () => {
+  let env: TestEnv;
+  let server: StapleServer;
+  let port: number;
+  const infos: (StapleInfo | undefined)[] = [];
+  const clientErrors: { code?: string; message?: string }[] = [];
+
+  beforeAll(async () => {
+    env = await startEnv();
+    server = createTlsServer(
+      { certificates: certificatesOf(env.pki, ['rsa']), clientHello: false },
+      (socket) => {
+        infos.push(getStapleInfo(socket));
+        endWith('ok\n')(socket);
+      },
+    );
+    server.on('tlsClientError', (error: { code?: string; message?: string }) => {
+      clientErrors.push(error);
+    });
+    await server.ready();
+    port = await listen(server);
+  });
+
+  afterAll(async () => {
+    await closeServer(server);
+    await env.close();
+  });
+
+  it('openssl s_client -status: successful and good, for TLS 1.3 and TLS 1.2, with the served serial', async () => {
+    const rsa = env.pki.leaf('rsa');
+    for (const version of ['-tls1_3', '-tls1_2']) {
+      const facts = parseSClient((await sClient(port, env.files.root, [version])).stdout);
+      expect(facts.ocspStatus, version).toBe('successful');
+      expect(facts.certStatus, version).toBe('good');
+      expect(facts.verified, version).toBe(true);
+      expect(facts.protocol, version).toBe(version === '-tls1_3' ? 'TLSv1.3' : 'TLSv1.2');
+      expect(facts.ocspSerial, version).toBe(rsa.serialNumber);
+      expect(await opensslSerial(facts.serverCertificatePem!), version).toBe(rsa.serialNumber);
+    }
+  });
+
+  it('gnutls-cli --ocsp verifies the staple', async () => {
+    const result = await gnutlsOcsp(env, port);
+    expect(result.timedOut).toBe(false);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain('The certificate is trusted');
+    expect(result.stdout).toContain('Handshake was completed');
+  });
+
+  it("Node's client gets the staple for the served certificate; getStapleInfo has no hello", async () => {
+    infos.length = 0;
+    const got = await nodeHandshake(port, env.pki.rootPem);
+    expect(got.ocsp).toBeInstanceOf(Buffer);
+    expect(stapleSerial(got.ocsp!)).toBe(serialOfPeer(got.peer));
+    expect(stapleCertStatus(got.ocsp!)).toBe('good');
+    expect(got.data).toBe('ok\n');
+    const info = infos[0];
+    expect(info?.keyType).toBe('rsa');
+    expect(info?.certificate.serialNumber).toBe(env.pki.leaf('rsa').serialNumber);
+    expect(info?.hello).toBeUndefined();
+    expect(info?.stapled).toBe(true);
+    expect(info?.staple?.certStatus).toBe('good');
+    expect(info?.staple?.stapling).toBe(true);
+  });
+
+  it('a plain HTTP request is refused by TLS (no 400 without the hello) and counted as handed over', async () => {
+    const before = server.stats();
+    const errorsBefore = clientErrors.length;
+    const received = await withTimeout(
+      new Promise<string>((resolve) => {
+        const socket = net.connect(port, HOST, () =>
+          socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'),
+        );
+        let text = '';
+        socket.setEncoding('latin1');
+        socket.on('data', (d: string) => {
+          text += d;
+        });
+        socket.on('error', () => {});
+        socket.on('close', () => resolve(text));
+      }),
+      5_000,
+      'plain HTTP client',
+    );
+    expect(received).not.toMatch(/^HTTP\/1\.1 400/);
+    await waitFor(() => clientErrors.length > errorsBefore, 5_000, 'tlsClientError from TLS');
+    expect(clientErrors.at(-1)?.code).not.toBe('ERR_STAPLE_SERVER_PLAIN_HTTP');
+    const after = server.stats();
+    expect(after.plainHttp).toBe(before.plainHttp);
+    expect(after.handedToTls).toBe(before.handedToTls + 1);
+  });
+
+  it('a second certificate is refused at run time, and the first goes on being served', async () => {
+    expect(() => server.setCertificates(certificatesOf(env.pki))).toThrow(
+      expect.objectContaining({ code: 'ERR_STAPLE_SERVER_INVALID_OPTIONS' }),
+    );
+    const got = await nodeHandshake(port, env.pki.rootPem);
+    expect(serialOfPeer(got.peer)).toBe(env.pki.leaf('rsa').serialNumber);
+    expect(stapleSerial(got.ocsp!)).toBe(env.pki.leaf('rsa').serialNumber);
+  });
+
+  it('a renewed certificate replaces the one served, with its own staple', async () => {
+    const renewed = env.pki.leaf('ecdsa');
+    server.setCertificates(certificatesOf(env.pki, ['ecdsa']));
+    await server.ready();
+    const got = await nodeHandshake(port, env.pki.rootPem);
+    expect(serialOfPeer(got.peer)).toBe(renewed.serialNumber);
+    expect(stapleSerial(got.ocsp!)).toBe(renewed.serialNumber);
+    server.setCertificates(certificatesOf(env.pki, ['rsa']));
+    await server.ready();
+  });
+});
+
+describe('clientHello: false, options', () => {
+  let env: TestEnv;
+
+  beforeAll(async () => {
+    env = await startEnv();
+  });
+
+  afterAll(async () => {
+    await env.close();
+  });
+
+  it('refuses several certificates and a select policy', () => {
+    const code = { code: 'ERR_STAPLE_SERVER_INVALID_OPTIONS' };
+    expect(() =>
+      createTlsServer({
+        certificates: certificatesOf(env.pki),
+        clientHello: false,
+        stapling: false,
+      }),
+    ).toThrow(expect.objectContaining(code));
+    expect(() =>
+      createTlsServer({
+        certificates: certificatesOf(env.pki, ['ecdsa']),
+        clientHello: false,
+        stapling: false,
+        select: (_hello, candidates) => candidates[0],
+      }),
+    ).toThrow(expect.objectContaining(code));
+  });
+
+  it('HTTPS: curl --cert-status succeeds and the request sees no hello', async () => {
+    const server = createServer(
+      { certificates: certificatesOf(env.pki, ['ecdsa']), clientHello: false },
+      (req, res) => {
+        const info = getStapleInfo(req.socket);
+        res.end(`${info?.keyType} ${info?.stapled} ${info?.hello === undefined}`);
+      },
+    );
+    try {
+      await server.ready();
+      const port = await listen(server);
+      const curl = await curlHttps(env, port, ['--cert-status']);
+      expect(curl.stderr).toBe('');
+      expect(curl.code).toBe(0);
+      expect(curl.stdout).toBe('ecdsa true true');
+    } finally {
+      await closeServer(server);
+    }
+  });
+});
+
+describe('clientHello: false, Must-Staple', () => {
+  let env: TestEnv;
+  let server: StapleServer | undefined;
+
+  beforeEach(async () => {
+    env = await startEnv({
+      pki: { leaves: [{ name: 'ms', keyType: 'ecdsa-p256', mustStaple: true }] },
+    });
+    env.responder.setFault({ kind: 'http-error', status: 500 });
+  });
+
+  afterEach(async () => {
+    if (server) await closeServer(server);
+    server = undefined;
+    await env.close();
+  });
+
+  it("'enforce': refused until the staple is valid, then gnutls-cli --ocsp connects", async () => {
+    const errors: { code?: string }[] = [];
+    server = createTlsServer(
+      { certificates: certificatesOf(env.pki), clientHello: false },
+      endWith('ok\n'),
+    );
+    server.on('tlsClientError', (error: { code?: string }) => errors.push(error));
+    await server.ready();
+    const port = await listen(server);
+
+    const refused = await gnutlsOcsp(env, port);
+    expect(refused.timedOut).toBe(false);
+    expect(refused.code).not.toBe(0);
+    expect(errors.map((e) => e.code)).toContain('ERR_STAPLE_SERVER_MUST_STAPLE_NOT_READY');
+    expect(server.stats().mustStapleRefused).toBeGreaterThanOrEqual(1);
+    expect(server.stats().handedToTls).toBe(0);
+
+    env.responder.setFault(null);
+    await server.stapler!.refresh(env.pki.leaf('ms').certificate);
+    const served = await gnutlsOcsp(env, port);
+    expect(served.code, served.stdout + served.stderr).toBe(0);
+    expect(served.stdout).toContain('Handshake was completed');
+    const facts = parseSClient((await sClient(port, env.files.root)).stdout);
+    expect(facts.certStatus).toBe('good');
+    expect(facts.ocspSerial).toBe(env.pki.leaf('ms').serialNumber);
+  });
+});
