@@ -25,6 +25,7 @@ const MODES: readonly NodeServerMode[] = [
   'node-tls',
   'node-tls-ocsp',
   'ours-single',
+  'ours-single-direct',
   'ours-rsa-ecdsa',
 ];
 
@@ -128,10 +129,13 @@ if (mode === 'node-tls' || mode === 'node-tls-ocsp') {
   loader = readClientHello.toString().includes('__name(') ? 'tsx' : 'tsc';
   const only = (c: ServerConfig[KeyType]) => ({ key: c.key, cert: c.cert });
   const certificates =
-    mode === 'ours-single'
-      ? [only(config[key])]
-      : [only(config.rsa), only(config.ecdsa)]; /* RSA listed first */
-  const ours = createTlsServer({ certificates });
+    mode === 'ours-rsa-ecdsa'
+      ? [only(config.rsa), only(config.ecdsa)] /* RSA listed first */
+      : [only(config[key])];
+  const ours = createTlsServer({
+    certificates,
+    ...(mode === 'ours-single-direct' ? { clientHello: false } : {}),
+  });
   await ours.ready();
   staples = (ours.stapler?.status() ?? []).map((s) => ({
     serial: s.serialNumber,

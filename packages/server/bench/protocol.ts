@@ -8,10 +8,17 @@ import { createInterface } from 'node:readline';
  * The servers under test. `node-tls`: plain node:tls, the certificate of the key type under
  * test, no stapling (the ceiling for Node). `node-tls-ocsp`: the same answering Node's own
  * OCSPRequest with a fixed buffer. `ours-single`: createTlsServer with that one certificate,
- * stapling. `ours-rsa-ecdsa`: createTlsServer with RSA and ECDSA, stapling and selection (what
+ * stapling. `ours-single-direct`: the same with `clientHello: false` (no hello read, straight to
+ * TLS). `ours-rsa-ecdsa`: createTlsServer with RSA and ECDSA, stapling and selection (what
  * the issue calls "Staple's server"). `nginx`: the Debian nginx with ssl_stapling_file.
  */
-export type ServerMode = 'node-tls' | 'node-tls-ocsp' | 'ours-single' | 'ours-rsa-ecdsa' | 'nginx';
+export type ServerMode =
+  | 'node-tls'
+  | 'node-tls-ocsp'
+  | 'ours-single'
+  | 'ours-single-direct'
+  | 'ours-rsa-ecdsa'
+  | 'nginx';
 
 /** Modes that run as handshake-server.ts (nginx is started by the bench itself). */
 export type NodeServerMode = Exclude<ServerMode, 'nginx'>;

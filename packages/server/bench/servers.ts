@@ -42,6 +42,14 @@ export const SERVERS: readonly ServerDescription[] = [
     staples: true,
   },
   {
+    mode: 'ours-single-direct',
+    role: 'extra',
+    label: 'ours, one certificate, clientHello: false',
+    description:
+      "createTlsServer with the key type's certificate only, stapling, clientHello: false (no hello read)",
+    staples: true,
+  },
+  {
     mode: 'ours-rsa-ecdsa',
     role: 'ours (2)',
     label: 'ours RSA+ECDSA, stapling',
