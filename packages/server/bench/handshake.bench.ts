@@ -41,7 +41,8 @@
  * dual-certificate probe}, `warnings[]`.
  *
  * Environment: BENCH_RATE (offered handshakes/s, default 400), BENCH_ROUNDS (clean rounds
- * wanted, 7), BENCH_SECONDS (per round, 6), BENCH_SLICE (10), BENCH_REPLICAS (processes per
+ * wanted, 7), BENCH_SECONDS (per round, 6), BENCH_SLICE (10), BENCH_SCHEDULE (together, or
+ * alone: each server process alone on the core for BENCH_SECONDS per round), BENCH_REPLICAS (processes per
  * Node server, 2), BENCH_WARMUP_SECONDS (all servers together, 60),
  * BENCH_KEYS (ecdsa,rsa), BENCH_TLS12=0 to skip TLS 1.2, BENCH_SERVERS (a subset of the modes
  * above; node-tls is always run), BENCH_NGINX=0 to skip nginx (BENCH_NGINX_BIN: which one),
@@ -152,6 +153,15 @@ const ROUNDS = Math.round(envNumber('BENCH_ROUNDS', 7, 1, 50));
 const SECONDS = envNumber('BENCH_SECONDS', 6, 0.5, 120);
 // Consecutive handshakes to one server within a run (see RunCommand).
 const SLICE = Math.round(envNumber('BENCH_SLICE', 10, 1, 10_000));
+/**
+ * How a round's run is shared: 'together' (default), one run with every server's handshakes
+ * interleaved in slices; 'alone', each server process alone on the core for its own run of
+ * BENCH_SECONDS at the full rate, one after another in a new random order every round, the
+ * others idle (a server as it runs in production, at the price of the machine's drift between
+ * runs, which the per-round ratios and their medians have to absorb).
+ */
+const SCHEDULE: 'together' | 'alone' =
+  process.env['BENCH_SCHEDULE'] === 'alone' ? 'alone' : 'together';
 // Processes per Node server: identical processes drift apart by up to ±15% for minutes (JIT,
 // heap), so each figure is the sum of several, and the spread between two is reported (A/A).
 const REPLICAS = Math.round(envNumber('BENCH_REPLICAS', 2, 1, 8));
@@ -307,6 +317,38 @@ async function measureTogether(
       expectedSerial,
     }),
   );
+}
+
+/** One round's runs (see SCHEDULE), in the order of `servers`. */
+async function measureRound(
+  servers: readonly ServerUnderTest[],
+  client: ClientChild,
+  version: TlsVersion,
+  rate: number,
+  expectedSerial: string,
+): Promise<FullMeasurement[]> {
+  if (SCHEDULE === 'together') {
+    return measureTogether(servers, client, version, rate, SECONDS, false, expectedSerial);
+  }
+  const order = servers.map((_s, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const results: FullMeasurement[] = new Array(servers.length);
+  for (const i of order) {
+    const [m] = await measureTogether(
+      [servers[i]!],
+      client,
+      version,
+      rate,
+      SECONDS,
+      false,
+      expectedSerial,
+    );
+    results[i] = m!;
+  }
+  return results;
 }
 
 /** One server's part of a run, checked: every handshake done, stapled as it should be. */
@@ -1139,6 +1181,7 @@ async function main(): Promise<void> {
         rounds: ROUNDS,
         maxRounds: MAX_ROUNDS,
         secondsPerRun: SECONDS,
+        schedule: SCHEDULE,
         slice: SLICE,
         processesPerNodeServer: REPLICAS,
         warmupSeconds: WARMUP_SECONDS,
@@ -1251,9 +1294,9 @@ async function runCell(
   const modes = [...new Set(servers.map((s) => s.mode))];
   let clean = 0;
   while (clean < ROUNDS && rounds.length < MAX_ROUNDS) {
-    const processes = (
-      await measureTogether(servers, client, version, rate, SECONDS, false, expectedSerial)
-    ).map(({ before: _b, after: _a, ...m }) => m);
+    const processes = (await measureRound(servers, client, version, rate, expectedSerial)).map(
+      ({ before: _b, after: _a, ...m }) => m,
+    );
     const round = modes.map((mode) => combine(processes.filter((m) => m.mode === mode)));
     for (const m of processes) {
       const at = `${where} round ${rounds.length + 1} ${m.mode}#${m.replica}`;
@@ -1275,8 +1318,8 @@ async function runCell(
         `${where} round ${rounds.length + 1}: the servers used ${(serverCoreUse * 100).toFixed(0)}% of their core (near saturation)`,
       );
     }
-    const worstServer = processes[0]!.load.serverCoreForeign;
-    const worstClient = processes[0]!.load.clientCoreForeign;
+    const worstServer = Math.max(...processes.map((m) => m.load.serverCoreForeign));
+    const worstClient = Math.max(...processes.map((m) => m.load.clientCoreForeign));
     // Unpinned, the per-core loads say nothing about our processes: every round counts.
     const isClean =
       !pinned || (worstServer <= CLEAN_SERVER_CORE && worstClient <= CLEAN_CLIENT_CORE);

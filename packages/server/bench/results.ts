@@ -57,8 +57,13 @@ export interface Settings {
   readonly offeredRate: number;
   readonly rounds: number;
   readonly maxRounds: number;
-  /** One run per round, all the cell's servers together (see slice). */
+  /** One run per round, all the cell's servers together (see slice); with 'alone', one per server. */
   readonly secondsPerRun: number;
+  /**
+   * 'together': a round is one run with every server's handshakes interleaved in slices;
+   * 'alone' (BENCH_SCHEDULE=alone): each server process runs alone, in random order.
+   */
+  readonly schedule?: 'together' | 'alone';
   /**
    * Consecutive handshakes one server gets before the next one's turn within a run (the order
    * of servers is shuffled every cycle): each works at the full rate during its slices, and a
