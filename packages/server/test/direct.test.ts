@@ -2,10 +2,10 @@
  * `clientHello: false`: one certificate, no hello read, the connection straight to TLS with the
  * staple set. Real clients see the same staple as on the reading path; what needs the hello is
  * absent (no `hello` in getStapleInfo, a plain HTTP request gets no 400); options that need a
- * choice are refused; Must-Staple is still enforced.
+ * choice are refused. (Must-Staple with clientHello: false is in must-staple.test.ts.)
  */
 import * as net from 'node:net';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createServer,
   createTlsServer,
@@ -195,50 +195,5 @@ describe('clientHello: false, options', () => {
     } finally {
       await closeServer(server);
     }
-  });
-});
-
-describe('clientHello: false, Must-Staple', () => {
-  let env: TestEnv;
-  let server: StapleServer | undefined;
-
-  beforeEach(async () => {
-    env = await startEnv({
-      pki: { leaves: [{ name: 'ms', keyType: 'ecdsa-p256', mustStaple: true }] },
-    });
-    env.responder.setFault({ kind: 'http-error', status: 500 });
-  });
-
-  afterEach(async () => {
-    if (server) await closeServer(server);
-    server = undefined;
-    await env.close();
-  });
-
-  it("'enforce': refused until the staple is valid, then gnutls-cli --ocsp connects", async () => {
-    const errors: { code?: string }[] = [];
-    server = createTlsServer(
-      { certificates: certificatesOf(env.pki), clientHello: false },
-      endWith('ok\n'),
-    );
-    server.on('tlsClientError', (error: { code?: string }) => errors.push(error));
-    await server.ready();
-    const port = await listen(server);
-
-    const refused = await gnutlsOcsp(env, port);
-    expect(refused.timedOut).toBe(false);
-    expect(refused.code).not.toBe(0);
-    expect(errors.map((e) => e.code)).toContain('ERR_STAPLE_SERVER_MUST_STAPLE_NOT_READY');
-    expect(server.stats().mustStapleRefused).toBeGreaterThanOrEqual(1);
-    expect(server.stats().handedToTls).toBe(0);
-
-    env.responder.setFault(null);
-    await server.stapler!.refresh(env.pki.leaf('ms').certificate);
-    const served = await gnutlsOcsp(env, port);
-    expect(served.code, served.stdout + served.stderr).toBe(0);
-    expect(served.stdout).toContain('Handshake was completed');
-    const facts = parseSClient((await sClient(port, env.files.root)).stdout);
-    expect(facts.certStatus).toBe('good');
-    expect(facts.ocspSerial).toBe(env.pki.leaf('ms').serialNumber);
   });
 });

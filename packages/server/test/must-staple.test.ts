@@ -136,4 +136,31 @@ describe('Must-Staple', () => {
       warnings.filter((m) => /Must-Staple certificate without a valid staple/.test(m)),
     ).toHaveLength(1);
   });
+
+  it("'enforce' with clientHello: false (no hello read): refused until the staple is valid, then gnutls-cli --ocsp connects", async () => {
+    const errors: { code?: string }[] = [];
+    server = createTlsServer(
+      { certificates: certificatesOf(env.pki), clientHello: false },
+      endWith('ok\n'),
+    );
+    server.on('tlsClientError', (error: { code?: string }) => errors.push(error));
+    await server.ready();
+    const port = await listen(server);
+
+    const refused = await gnutlsOcsp(env, port);
+    expect(refused.timedOut).toBe(false);
+    expect(refused.code).not.toBe(0);
+    expect(errors.map((e) => e.code)).toContain('ERR_STAPLE_SERVER_MUST_STAPLE_NOT_READY');
+    expect(server.stats().mustStapleRefused).toBeGreaterThanOrEqual(1);
+    expect(server.stats().handedToTls).toBe(0);
+
+    env.responder.setFault(null);
+    await server.stapler!.refresh(env.pki.leaf('ms').certificate);
+    const served = await gnutlsOcsp(env, port);
+    expect(served.code, served.stdout + served.stderr).toBe(0);
+    expect(served.stdout).toContain('Handshake was completed');
+    const facts = parseSClient((await sClient(port, env.files.root)).stdout);
+    expect(facts.certStatus).toBe('good');
+    expect(facts.ocspSerial).toBe(env.pki.leaf('ms').serialNumber);
+  });
 });
