@@ -131,48 +131,52 @@ export function supportsCertificate(
 
 /**
  * `supportsCertificate` with the version already negotiated (undefined: none), and without the
- * name check when the caller has matched the name already (`CertificateIndex`).
+ * name check when the caller has matched the name already (`CertificateIndex`). `keys`: what
+ * `keySchemesOf(certificate, version)` returns, for a caller that keeps it per certificate.
  */
 export function unsupportedReason(
   hello: ClientHello,
   certificate: CertificateDescription,
   version: number | undefined,
   checkName: boolean,
+  keys?: KeySchemes,
 ): UnsupportedCertificateReason | null {
   if (version === undefined) return 'no mutually supported protocol versions';
 
   if (checkName && hello.serverName !== undefined && !validForName(certificate, hello.serverName)) {
     return 'certificate is not valid for requested server name';
   }
+  const ours = keys ?? keySchemesOf(certificate, version);
 
   if (version === TLS13) {
     if (hello.signatureAlgorithms === undefined) {
       return 'client did not send signature_algorithms, required in TLS 1.3';
     }
-    return signatureReason(certificate, version, hello.signatureAlgorithms);
+    return signatureReason(ours, hello.signatureAlgorithms);
   }
 
-  // The static RSA key exchange decrypts with the key instead of signing with it, so it is
-  // checked apart from everything about signatures, as a fallback (Go's supportsRSAFallback).
-  const rsaFallback = (reason: UnsupportedCertificateReason) =>
-    certificate.keyType === 'rsa' &&
-    certificate.rsaPss !== true &&
-    hasSuite(hello.cipherSuites, 'rsa', version)
-      ? null
-      : reason;
-
-  const signature = signatureReason(certificate, version, peerSchemes(hello, version));
-  if (signature !== null) return rsaFallback(signature);
+  const signature = signatureReason(ours, peerSchemes(hello, version));
+  if (signature !== null) return rsaFallback(hello, certificate, version, signature);
 
   // RFC 8422 §5.1.2: uncompressed is the only format left; a client that lists formats
   // without it cannot do ECDHE (nor verify an ECDSA key) with us.
   if (hello.ecPointFormats !== undefined && !hello.ecPointFormats.includes(0)) {
-    return rsaFallback("client doesn't support uncompressed EC points");
+    return rsaFallback(
+      hello,
+      certificate,
+      version,
+      "client doesn't support uncompressed EC points",
+    );
   }
   // RFC 8422 §4: without supported_groups the server may pick any curve.
   const groups = hello.supportedGroups;
-  if (groups !== undefined && !groups.some((group) => ECDHE_GROUPS.has(group))) {
-    return rsaFallback("client doesn't support ECDHE, can only use legacy RSA key exchange");
+  if (groups !== undefined && !offersEcdheGroup(groups)) {
+    return rsaFallback(
+      hello,
+      certificate,
+      version,
+      "client doesn't support ECDHE, can only use legacy RSA key exchange",
+    );
   }
   if (certificate.keyType === 'ecdsa' && groups !== undefined) {
     // Before TLS 1.3 the curve of the certificate's key must be one the client supports
@@ -183,9 +187,36 @@ export function unsupportedReason(
   }
   const kind = certificate.keyType === 'rsa' ? 'ecdhe_rsa' : 'ecdhe_ecdsa';
   if (!hasSuite(hello.cipherSuites, kind, version)) {
-    return rsaFallback("client doesn't support any cipher suites compatible with the certificate");
+    return rsaFallback(
+      hello,
+      certificate,
+      version,
+      "client doesn't support any cipher suites compatible with the certificate",
+    );
   }
   return null;
+}
+
+/**
+ * The static RSA key exchange decrypts with the key instead of signing with it, so it is
+ * checked apart from everything about signatures, as a fallback (Go's supportsRSAFallback).
+ */
+function rsaFallback(
+  hello: ClientHello,
+  certificate: CertificateDescription,
+  version: number,
+  reason: UnsupportedCertificateReason,
+): UnsupportedCertificateReason | null {
+  return certificate.keyType === 'rsa' &&
+    certificate.rsaPss !== true &&
+    hasSuite(hello.cipherSuites, 'rsa', version)
+    ? null
+    : reason;
+}
+
+function offersEcdheGroup(groups: readonly number[]): boolean {
+  for (let i = 0; i < groups.length; i++) if (ECDHE_GROUPS.has(groups[i]!)) return true;
+  return false;
 }
 
 export function checkDescription(certificate: CertificateDescription): void {
@@ -219,15 +250,17 @@ export function negotiatedVersion(
   const min = versionCode(options.minVersion ?? TLS12);
   const max = versionCode(options.maxVersion ?? TLS13);
   let best: number | undefined;
-  const consider = (v: number) => {
-    if (v >= min && v <= max && !isGrease(v) && (best === undefined || v > best)) best = v;
-  };
-  if (hello.supportedVersions !== undefined) {
+  const versions = hello.supportedVersions;
+  if (versions !== undefined) {
     // RFC 8446 §4.2.1: when present, the server must use only this list.
-    for (const v of hello.supportedVersions) consider(v);
+    for (let i = 0; i < versions.length; i++) {
+      const v = versions[i]!;
+      if (v >= min && v <= max && !isGrease(v) && (best === undefined || v > best)) best = v;
+    }
   } else {
     // RFC 5246 Appendix E.1: legacy_version is the highest version the client supports.
-    for (let v = TLS10; v <= Math.min(hello.legacyVersion, TLS12); v++) consider(v);
+    const highest = Math.min(hello.legacyVersion, TLS12, max);
+    if (highest >= min && highest >= TLS10) best = highest;
   }
   return best;
 }
@@ -276,14 +309,20 @@ function peerSchemes(hello: ClientHello, version: number): readonly number[] {
   if (version === TLS12 && hello.signatureAlgorithms !== undefined) {
     return hello.signatureAlgorithms;
   }
-  return [RSA_PKCS1_SHA1, ECDSA_SHA1];
+  return RFC5246_DEFAULT_SCHEMES;
+}
+
+const RFC5246_DEFAULT_SCHEMES: readonly number[] = Object.freeze([RSA_PKCS1_SHA1, ECDSA_SHA1]);
+
+/** The signature schemes a certificate's key can make in one TLS version. */
+export interface KeySchemes {
+  readonly schemes: readonly number[];
+  /** The RSA modulus alone ruled out every scheme the version has for the key. */
+  readonly tooSmall: boolean;
 }
 
 /** The schemes a key can make in `version`, and whether the RSA size alone ruled any out. */
-function keySchemes(
-  certificate: CertificateDescription,
-  version: number,
-): { schemes: number[]; tooSmall: boolean } {
+export function keySchemesOf(certificate: CertificateDescription, version: number): KeySchemes {
   switch (certificate.keyType) {
     case 'ecdsa':
       return {
@@ -313,16 +352,14 @@ function keySchemes(
 }
 
 function signatureReason(
-  certificate: CertificateDescription,
-  version: number,
+  keys: KeySchemes,
   offered: readonly number[],
 ): UnsupportedCertificateReason | null {
-  const { schemes, tooSmall } = keySchemes(certificate, version);
-  if (tooSmall) return 'certificate RSA key size too small for supported signature algorithms';
+  if (keys.tooSmall) return 'certificate RSA key size too small for supported signature algorithms';
   // GREASE values are never in `schemes`, so they can never match.
-  return offered.some((scheme) => schemes.includes(scheme))
-    ? null
-    : "client doesn't support any of the certificate's signature algorithms";
+  const schemes = keys.schemes;
+  for (let i = 0; i < offered.length; i++) if (schemes.includes(offered[i]!)) return null;
+  return "client doesn't support any of the certificate's signature algorithms";
 }
 
 // --- Groups -------------------------------------------------------------------------------------

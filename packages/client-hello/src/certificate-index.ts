@@ -4,7 +4,13 @@
  * many certificates the server holds.
  */
 
-import { checkDescription, negotiatedVersion, unsupportedReason } from './capabilities.js';
+import {
+  checkDescription,
+  type KeySchemes,
+  keySchemesOf,
+  negotiatedVersion,
+  unsupportedReason,
+} from './capabilities.js';
 import { lowerAscii, namePattern, parseIp, wildcardParent } from './host-names.js';
 import { type CertificateCandidate, comparator, type SelectCertificateOptions } from './select.js';
 import type { ClientHello } from './types.js';
@@ -37,6 +43,8 @@ export interface CertificateIndexSelectOptions<T extends CertificateCandidate>
 
 const NONE: readonly never[] = Object.freeze([]);
 const always = () => true;
+const ANY_VERSION = Object.freeze({});
+const NO_OPTIONS = Object.freeze({});
 
 /**
  * Certificates by name, built once when a server's certificates are set; per connection,
@@ -59,6 +67,8 @@ export class CertificateIndex<T extends CertificateCandidate> {
   readonly #exact = new Map<string, T[]>();
   readonly #wildcard = new Map<string, T[]>();
   readonly #ip = new Map<string, T[]>();
+  /** Per candidate, the schemes its key can make in TLS 1.0 to 1.3 (index: minor version - 1). */
+  readonly #keys = new Map<T, readonly KeySchemes[]>();
 
   constructor(candidates: readonly T[], options: CertificateIndexOptions<T> = {}) {
     this.candidates = Object.freeze([...candidates]);
@@ -67,6 +77,10 @@ export class CertificateIndex<T extends CertificateCandidate> {
     for (const candidate of this.candidates) {
       // A description supportsCertificate would throw for fails here, not in a handshake.
       checkDescription(candidate.description);
+      this.#keys.set(
+        candidate,
+        [0x0301, 0x0302, 0x0303, 0x0304].map((v) => keySchemesOf(candidate.description, v)),
+      );
       const { dnsNames, ipAddresses = [] } = candidate.description;
       for (const dnsName of dnsNames) {
         const pattern = namePattern(dnsName);
@@ -118,20 +132,41 @@ export class CertificateIndex<T extends CertificateCandidate> {
    * the name that the client cannot take does not send it to the default host).
    * `selectCertificate(hello, index.candidates)` says why each was refused.
    */
-  select(hello: ClientHello, options: CertificateIndexSelectOptions<T> = {}): T | undefined {
-    const version = negotiatedVersion(hello, options.versions ?? {});
+  select(
+    hello: ClientHello,
+    options: CertificateIndexSelectOptions<T> = NO_OPTIONS,
+  ): T | undefined {
+    const version = negotiatedVersion(hello, options.versions ?? ANY_VERSION);
     if (version === undefined) return undefined;
     const compare = comparator(options.prefer);
     const usable = options.usable;
     if (hello.serverName !== undefined) {
       const { exact, wildcard } = this.forName(hello.serverName);
       const chosen =
-        best(hello, exact, version, compare, usable) ??
-        best(hello, wildcard, version, compare, usable);
+        this.#best(hello, exact, version, compare, usable) ??
+        this.#best(hello, wildcard, version, compare, usable);
       if (chosen !== undefined) return chosen;
       if (exact.some(usable ?? always) || wildcard.some(usable ?? always)) return undefined;
     }
-    return best(hello, this.defaults, version, compare, usable);
+    return this.#best(hello, this.defaults, version, compare, usable);
+  }
+
+  /** The most preferred candidate the client supports, ties to the first; names not checked. */
+  #best(
+    hello: ClientHello,
+    candidates: readonly T[],
+    version: number,
+    compare: (a: T, b: T) => number,
+    usable: ((candidate: T) => boolean) | undefined,
+  ): T | undefined {
+    let selected: T | undefined;
+    for (const candidate of candidates) {
+      if (usable !== undefined && !usable(candidate)) continue;
+      const keys = this.#keys.get(candidate)?.[version - 0x0301];
+      if (unsupportedReason(hello, candidate.description, version, false, keys) !== null) continue;
+      if (selected === undefined || compare(candidate, selected) < 0) selected = candidate;
+    }
+    return selected;
   }
 }
 
@@ -140,21 +175,4 @@ function add<T>(map: Map<string, T[]>, key: string, candidate: T): void {
   if (list === undefined) map.set(key, [candidate]);
   // Twice the same name (`A.test` and `a.test`) in one certificate: listed once.
   else if (list[list.length - 1] !== candidate) list.push(candidate);
-}
-
-/** The most preferred candidate the client supports, ties to the first; names not checked. */
-function best<T extends CertificateCandidate>(
-  hello: ClientHello,
-  candidates: readonly T[],
-  version: number,
-  compare: (a: T, b: T) => number,
-  usable: ((candidate: T) => boolean) | undefined,
-): T | undefined {
-  let selected: T | undefined;
-  for (const candidate of candidates) {
-    if (usable !== undefined && !usable(candidate)) continue;
-    if (unsupportedReason(hello, candidate.description, version, false) !== null) continue;
-    if (selected === undefined || compare(candidate, selected) < 0) selected = candidate;
-  }
-  return selected;
 }

@@ -52,10 +52,18 @@ export function parseClientHello(records: Uint8Array): ClientHello {
       { offset: scan.recordBytes },
     );
   }
+  return parseScannedHello(records, scan.message);
+}
+
+/**
+ * The hello `scanRecords(records)` found complete (its `message`), parsed: for a reader that
+ * has scanned the records already.
+ */
+export function parseScannedHello(records: Uint8Array, message: Uint8Array): ClientHello {
   // Offsets are exact in the input when the hello sits in one record (the usual case), and
   // relative to the reassembled message otherwise.
-  const single = scan.message.byteOffset === records.byteOffset + RECORD_HEADER;
-  return parseHello(scan.message, single ? RECORD_HEADER : 0);
+  const single = message.byteOffset === records.byteOffset + RECORD_HEADER;
+  return parseHello(message, single ? RECORD_HEADER : 0);
 }
 
 /**
@@ -111,16 +119,14 @@ function parseHello(message: Uint8Array, base: number): ClientHello {
       },
     );
   }
-  const cipherSuites: number[] = [];
-  while (suites.remaining > 0) cipherSuites.push(suites.u16('cipher suite'));
+  const cipherSuites = u16s(suites, 'cipher suite');
   const compression = c.vector(1, 'legacy_compression_methods');
   if (compression.remaining === 0) {
     throw new ClientHelloError('ERR_CLIENT_HELLO_MALFORMED', 'no compression method', {
       offset: compression.at - 1,
     });
   }
-  const compressionMethods: number[] = [];
-  while (compression.remaining > 0) compressionMethods.push(compression.u8('compression method'));
+  const compressionMethods = u8s(compression, 'compression method');
 
   // Every field is present from the start (undefined until decoded) so that all hellos share
   // one object shape: the parser runs once per connection, and a stable shape keeps it fast.
@@ -277,9 +283,7 @@ function u16List(c: Cursor, lengthBytes: 1 | 2, what: string, allowEmpty = false
       offset: list.at - lengthBytes,
     });
   }
-  const out: number[] = [];
-  while (list.remaining > 0) out.push(list.u16(what));
-  return out;
+  return u16s(list, what);
 }
 
 function u8List(c: Cursor, what: string): number[] {
@@ -289,8 +293,23 @@ function u8List(c: Cursor, what: string): number[] {
       offset: list.at - 1,
     });
   }
-  const out: number[] = [];
-  while (list.remaining > 0) out.push(list.u8(what));
+  return u8s(list, what);
+}
+
+// Lists are made at their final size: pushing onto an empty array gives it room for 17, which
+// for the one-entry lists of a hello is most of what parsing it allocates.
+
+/** The rest of `list` as 2-byte values (its length is even: checked by the caller). */
+function u16s(list: Cursor, what: string): number[] {
+  const out = new Array<number>(list.remaining >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = list.u16(what);
+  return out;
+}
+
+/** The rest of `list` as bytes. */
+function u8s(list: Cursor, what: string): number[] {
+  const out = new Array<number>(list.remaining);
+  for (let i = 0; i < out.length; i++) out[i] = list.u8(what);
   return out;
 }
 
@@ -299,16 +318,16 @@ const TEXT = new TextDecoder('utf-8', { fatal: true });
 function ascii(bytes: Uint8Array, what: string, offset: number): string {
   // Host names and protocol ids are ASCII in practice: build those directly (TextDecoder costs
   // more than the rest of the parse for such short strings); decode anything else as UTF-8.
-  let text = '';
+  let plain = true;
   for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i]!;
-    if (byte >= 0x80) {
-      text = '';
+    if (bytes[i]! >= 0x80) {
+      plain = false;
       break;
     }
-    text += String.fromCharCode(byte);
-    if (i === bytes.length - 1) return text;
   }
+  // One string made at once (a string built a char at a time is one string per char); names
+  // are at most 255 bytes (ALPN) or 65535 (server_name): within apply's argument limit.
+  if (plain) return String.fromCharCode.apply(null, bytes as unknown as number[]);
   try {
     return TEXT.decode(bytes);
   } catch (cause) {
@@ -454,9 +473,7 @@ function decodeExtension(hello: Mutable<ClientHello>, type: number, c: Cursor): 
           },
         );
       }
-      const versions: number[] = [];
-      while (list.remaining > 0) versions.push(list.u16('supported_versions'));
-      hello.supportedVersions = versions;
+      hello.supportedVersions = u16s(list, 'supported_versions');
       break;
     }
     case EXTENSION.keyShare: {
@@ -501,9 +518,7 @@ function decodeExtension(hello: Mutable<ClientHello>, type: number, c: Cursor): 
           },
         );
       }
-      const algorithms: number[] = [];
-      while (list.remaining > 0) algorithms.push(list.u16('compress_certificate'));
-      hello.compressCertificate = algorithms;
+      hello.compressCertificate = u16s(list, 'compress_certificate');
       break;
     }
     case EXTENSION.renegotiationInfo:

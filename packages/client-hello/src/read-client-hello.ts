@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ClientHelloError } from './errors.js';
-import { parseClientHello } from './parse.js';
+import { parseScannedHello } from './parse.js';
 import { scanRecords } from './records.js';
 import type { ClientHello } from './types.js';
 
@@ -59,7 +59,8 @@ export function readClientHello(
  * on every connection: the same limits, errors and guarantees (socket left paused, exactly the
  * bytes read, no listener or timer of its own left once it has called back), with less
  * allocated per connection. The callback is called exactly once, possibly synchronously from
- * the socket's 'data', 'end', 'close' or 'error' event, never from inside this call.
+ * the socket's 'data', 'end', 'close' or 'error' event, never from inside this call. Throws a TypeError
+ * when a read is in progress on the socket already.
  *
  * @example
  * net.createServer((socket) => {
@@ -75,145 +76,163 @@ export function readClientHelloWith(
   options: ReadClientHelloOptions,
   callback: ReadClientHelloCallback,
 ): void {
-  const reader = new Reader(
+  if ((socket as ReaderSocket)[READER] !== undefined) {
+    throw new TypeError('a ClientHello is being read from this socket already');
+  }
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const reader: Reader = {
     socket,
-    options.maxBytes ?? 16 * 1024,
-    options.timeoutMs ?? 10_000,
+    maxBytes: options.maxBytes ?? 16 * 1024,
+    timeoutMs,
     callback,
-  );
-  socket.on('data', reader.onData);
-  socket.on('end', reader.onEnd);
-  socket.on('close', reader.onEnd);
-  socket.on('error', reader.onError);
+    bytes: undefined,
+    deadline: performance.now() + timeoutMs,
+    prev: undefined,
+    next: undefined,
+  };
+  // The handlers are shared by every connection and find their reader on the socket: a
+  // server reads a hello on every connection, and closures per connection are garbage per
+  // connection.
+  (socket as ReaderSocket)[READER] = reader;
+  socket.on('data', onData);
+  socket.on('end', onEnd);
+  socket.on('close', onEnd);
+  socket.on('error', onError);
   track(reader);
   socket.resume();
 }
 
-class Reader {
-  /** The bytes read so far (one buffer: later chunks are concatenated onto it). */
-  bytes: Buffer | undefined = undefined;
-  readonly deadline: number;
-
+/** One read in progress, linked into the list of reads in progress (see `track`). */
+interface Reader {
   readonly socket: Socket;
   readonly maxBytes: number;
   readonly timeoutMs: number;
   readonly callback: ReadClientHelloCallback;
+  /** The bytes read so far (one buffer: later chunks are concatenated onto it). */
+  bytes: Buffer | undefined;
+  readonly deadline: number;
+  prev: Reader | undefined;
+  next: Reader | undefined;
+}
 
-  constructor(
-    socket: Socket,
-    maxBytes: number,
-    timeoutMs: number,
-    callback: ReadClientHelloCallback,
-  ) {
-    this.socket = socket;
-    this.maxBytes = maxBytes;
-    this.timeoutMs = timeoutMs;
-    this.callback = callback;
-    this.deadline = performance.now() + timeoutMs;
+const READER = Symbol('clientHelloReader');
+
+type ReaderSocket = Socket & { [READER]?: Reader | undefined };
+
+function cleanup(reader: Reader): void {
+  untrack(reader);
+  const socket = reader.socket as ReaderSocket;
+  socket[READER] = undefined;
+  socket.pause();
+  socket.off('data', onData);
+  socket.off('end', onEnd);
+  socket.off('close', onEnd);
+  socket.off('error', onError);
+}
+
+function fail(reader: Reader, error: ClientHelloError): void {
+  cleanup(reader);
+  reader.callback(error, undefined, undefined, reader.socket);
+}
+
+function onData(this: ReaderSocket, chunk: Buffer): void {
+  const reader = this[READER];
+  if (reader === undefined) return;
+  const maxBytes = reader.maxBytes;
+  const bytes =
+    reader.bytes === undefined
+      ? chunk
+      : Buffer.concat([reader.bytes, chunk], reader.bytes.length + chunk.length);
+  reader.bytes = bytes;
+  let scan: ReturnType<typeof scanRecords>;
+  try {
+    scan = scanRecords(bytes.length > maxBytes ? bytes.subarray(0, maxBytes) : bytes);
+  } catch (error) {
+    fail(reader, error as ClientHelloError);
+    return;
   }
-
-  get size(): number {
-    return this.bytes?.length ?? 0;
-  }
-
-  cleanup(): void {
-    pending.delete(this);
-    const socket = this.socket;
-    socket.pause();
-    socket.off('data', this.onData);
-    socket.off('end', this.onEnd);
-    socket.off('close', this.onEnd);
-    socket.off('error', this.onError);
-  }
-
-  fail(error: ClientHelloError): void {
-    this.cleanup();
-    this.callback(error, undefined, undefined, this.socket);
-  }
-
-  readonly onData = (chunk: Buffer): void => {
-    const maxBytes = this.maxBytes;
-    const bytes =
-      this.bytes === undefined
-        ? chunk
-        : Buffer.concat([this.bytes, chunk], this.bytes.length + chunk.length);
-    this.bytes = bytes;
-    let scan: ReturnType<typeof scanRecords>;
-    try {
-      scan = scanRecords(bytes.length > maxBytes ? bytes.subarray(0, maxBytes) : bytes);
-    } catch (error) {
-      this.fail(error as ClientHelloError);
-      return;
+  if (!scan.complete) {
+    if (bytes.length >= maxBytes) {
+      fail(
+        reader,
+        new ClientHelloError(
+          'ERR_CLIENT_HELLO_TOO_LARGE',
+          `no complete ClientHello in ${maxBytes} bytes`,
+          { offset: maxBytes },
+        ),
+      );
     }
-    if (!scan.complete) {
-      if (bytes.length >= maxBytes) {
-        this.fail(
-          new ClientHelloError(
-            'ERR_CLIENT_HELLO_TOO_LARGE',
-            `no complete ClientHello in ${maxBytes} bytes`,
-            {
-              offset: maxBytes,
-            },
-          ),
-        );
-      }
-      return;
-    }
-    this.cleanup();
-    let hello: ClientHello;
-    try {
-      hello = parseClientHello(bytes.subarray(0, scan.recordBytes));
-    } catch (error) {
-      this.callback(error as ClientHelloError, undefined, undefined, this.socket);
-      return;
-    }
-    this.callback(undefined, hello, bytes, this.socket);
-  };
-
-  readonly onEnd = (): void => {
-    this.fail(
-      new ClientHelloError(
-        'ERR_CLIENT_HELLO_CLOSED',
-        'the connection closed before the ClientHello was complete',
-        {
-          offset: this.size,
-        },
-      ),
-    );
-  };
-
-  readonly onError = (cause: Error): void => {
-    this.fail(
-      new ClientHelloError('ERR_CLIENT_HELLO_CLOSED', `the connection failed: ${cause.message}`, {
-        offset: this.size,
-        cause,
-      }),
-    );
-  };
-
-  timeout(): void {
-    this.fail(
-      new ClientHelloError(
-        'ERR_CLIENT_HELLO_TIMEOUT',
-        `no complete ClientHello within ${this.timeoutMs} ms`,
-        {
-          offset: this.size,
-        },
-      ),
-    );
+    return;
   }
+  cleanup(reader);
+  let hello: ClientHello;
+  try {
+    hello = parseScannedHello(bytes, scan.message);
+  } catch (error) {
+    reader.callback(error as ClientHelloError, undefined, undefined, reader.socket);
+    return;
+  }
+  reader.callback(undefined, hello, bytes, reader.socket);
+}
+
+function onEnd(this: ReaderSocket): void {
+  const reader = this[READER];
+  if (reader === undefined) return;
+  fail(
+    reader,
+    new ClientHelloError(
+      'ERR_CLIENT_HELLO_CLOSED',
+      'the connection closed before the ClientHello was complete',
+      { offset: reader.bytes?.length ?? 0 },
+    ),
+  );
+}
+
+function onError(this: ReaderSocket, cause: Error): void {
+  const reader = this[READER];
+  if (reader === undefined) return;
+  fail(
+    reader,
+    new ClientHelloError('ERR_CLIENT_HELLO_CLOSED', `the connection failed: ${cause.message}`, {
+      offset: reader.bytes?.length ?? 0,
+      cause,
+    }),
+  );
+}
+
+function timeout(reader: Reader): void {
+  fail(
+    reader,
+    new ClientHelloError(
+      'ERR_CLIENT_HELLO_TIMEOUT',
+      `no complete ClientHello within ${reader.timeoutMs} ms`,
+      { offset: reader.bytes?.length ?? 0 },
+    ),
+  );
 }
 
 // One timer for every read in progress instead of one per connection: it is armed for the
 // earliest deadline, and when it fires it drops the readers that are out of time and re-arms
 // for the next one, or stops when none is left. Unref'd: the sockets keep the process alive.
-const pending = new Set<Reader>();
+// The reads in progress are a linked list through the readers themselves, so that starting
+// and ending one allocates nothing.
+let first: Reader | undefined;
 let sweepTimer: ReturnType<typeof setTimeout> | undefined;
 let sweepAt = Number.POSITIVE_INFINITY;
 
 function track(reader: Reader): void {
-  pending.add(reader);
+  reader.next = first;
+  if (first !== undefined) first.prev = reader;
+  first = reader;
   if (reader.deadline < sweepAt) arm(reader.deadline);
+}
+
+function untrack(reader: Reader): void {
+  if (reader.prev !== undefined) reader.prev.next = reader.next;
+  else if (first === reader) first = reader.next;
+  if (reader.next !== undefined) reader.next.prev = reader.prev;
+  reader.prev = undefined;
+  reader.next = undefined;
 }
 
 function arm(at: number): void {
@@ -228,10 +247,21 @@ function sweep(): void {
   sweepAt = Number.POSITIVE_INFINITY;
   // Timers may fire a little early by this clock: a millisecond of slack.
   const now = performance.now() + 1;
+  // Collected first, then failed: a callback may start or end other reads, which relinks the
+  // list under a walk.
+  let late: Reader[] | undefined;
+  for (let reader = first; reader !== undefined; reader = reader.next) {
+    if (reader.deadline <= now) {
+      late ??= [];
+      late.push(reader);
+    }
+  }
+  for (const reader of late ?? []) {
+    if ((reader.socket as ReaderSocket)[READER] === reader) timeout(reader);
+  }
   let next = Number.POSITIVE_INFINITY;
-  for (const reader of pending) {
-    if (reader.deadline <= now) reader.timeout();
-    else if (reader.deadline < next) next = reader.deadline;
+  for (let reader = first; reader !== undefined; reader = reader.next) {
+    if (reader.deadline < next) next = reader.deadline;
   }
   if (next !== Number.POSITIVE_INFINITY && next < sweepAt) arm(next);
 }

@@ -24,7 +24,9 @@ export type ScanResult =
  */
 export function scanRecords(input: Uint8Array): ScanResult {
   if (input.length > 0) checkFirstByte(input);
-  const fragments: Uint8Array[] = [];
+  // Almost every hello sits in one record: the list of fragments is made for a second one only.
+  let first: Uint8Array | undefined;
+  let fragments: Uint8Array[] | undefined;
   let collected = 0;
   let messageLength = -1;
   let offset = 0;
@@ -55,11 +57,17 @@ export function scanRecords(input: Uint8Array): ScanResult {
     }
     const start = offset + RECORD_HEADER;
     if (start + length > input.length) return { complete: false };
-    fragments.push(input.subarray(start, start + length));
+    const fragment = input.subarray(start, start + length);
+    if (first === undefined) {
+      first = fragment;
+    } else {
+      fragments ??= [first];
+      fragments.push(fragment);
+    }
     collected += length;
     offset = start + length;
     if (messageLength < 0 && collected >= 4) {
-      const head = fragments[0]!.length >= 4 ? fragments[0]! : firstBytes(fragments, 4);
+      const head = first.length >= 4 ? first : firstBytes(fragments!, 4);
       if (head[0] !== CLIENT_HELLO) {
         throw new ClientHelloError(
           'ERR_CLIENT_HELLO_UNEXPECTED_MESSAGE',
@@ -77,7 +85,7 @@ export function scanRecords(input: Uint8Array): ScanResult {
           { offset: offset - (collected - messageLength) },
         );
       }
-      const message = fragments.length === 1 ? fragments[0]! : concat(fragments, collected);
+      const message = fragments === undefined ? first : concat(fragments, collected);
       return { complete: true, message, recordBytes: offset };
     }
   }

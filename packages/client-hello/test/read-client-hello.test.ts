@@ -5,6 +5,7 @@ import {
   isClientHelloError,
   type ReadClientHelloOptions,
   readClientHello,
+  readClientHelloWith,
 } from '../src/index.js';
 import { helloRecords, modernHello } from './build-hello.js';
 
@@ -117,6 +118,45 @@ describe('readClientHello', () => {
     expect(
       process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length,
     ).toBeLessThanOrEqual(before);
+  });
+
+  it('slow clients with different limits each time out at their own limit, and a second read on one socket is refused', async () => {
+    // One shared timer serves every read: a short limit started after a long one still fires
+    // on time, and the long one is still dropped after it.
+    const results: { code: string; ms: number }[] = [];
+    const started = Date.now();
+    const secondRead: unknown[] = [];
+    const server = createServer((socket) => {
+      const limit = results.length === 0 && secondRead.length === 0 ? 600 : 150;
+      readClientHelloWith(socket, { timeoutMs: limit }, (error) => {
+        results.push({ code: codeOf(error), ms: Date.now() - started });
+        socket.destroy();
+      });
+      try {
+        readClientHelloWith(socket, {}, () => {});
+      } catch (error) {
+        secondRead.push(error);
+      }
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const slow = connect(port, '127.0.0.1');
+    slow.write(helloRecords(modernHello()).subarray(0, 5));
+    await new Promise((r) => setTimeout(r, 50));
+    const fast = connect(port, '127.0.0.1');
+    fast.write(helloRecords(modernHello()).subarray(0, 5));
+    while (results.length < 2) await new Promise((r) => setTimeout(r, 10));
+    slow.destroy();
+    fast.destroy();
+    expect(results.map((r) => r.code)).toEqual([
+      'ERR_CLIENT_HELLO_TIMEOUT',
+      'ERR_CLIENT_HELLO_TIMEOUT',
+    ]);
+    expect(results[0]!.ms).toBeLessThan(550);
+    expect(results[1]!.ms).toBeGreaterThanOrEqual(550);
+    expect(secondRead).toHaveLength(2);
+    expect(secondRead[0]).toBeInstanceOf(TypeError);
   });
 
   const refusals: [string, Uint8Array | string, ClientHelloErrorCode, ReadClientHelloOptions?][] = [

@@ -122,7 +122,11 @@ interface Handed {
   info: StapleInfo | undefined;
 }
 
-const infos = new WeakMap<net.Socket, Handed>();
+// Kept on the socket itself rather than in a WeakMap: a WeakMap entry per connection is work for
+// every garbage collection while the connection lives.
+const HANDED = Symbol('stapleHanded');
+
+type HandedSocket = net.Socket & { [HANDED]?: Handed };
 
 /**
  * The chosen certificate, the staple state and the parsed ClientHello of a connection: give it
@@ -132,7 +136,8 @@ export function getStapleInfo(socket: net.Socket): StapleInfo | undefined {
   // A TLSSocket made by a tls.Server keeps the TCP socket it wraps as `_parent`; the info was
   // recorded on that one before TLS started.
   const handed =
-    infos.get(socket) ?? infos.get((socket as { _parent?: net.Socket })._parent as net.Socket);
+    (socket as HandedSocket)[HANDED] ??
+    ((socket as { _parent?: net.Socket })._parent as HandedSocket | undefined)?.[HANDED];
   if (!handed) return undefined;
   // A resumed handshake sends no certificate, so no staple either, though one was ready.
   handed.info ??= makeInfo(handed, isResumed(socket));
@@ -160,8 +165,8 @@ function makeInfo({ entry, hello, stapled }: Handed, resumed: boolean): StapleIn
 }
 
 /** 'close' of a socket handed to an inner server (`this` is the socket). */
-function onHandedClose(this: net.Socket): void {
-  infos.get(this)?.entry.release();
+function onHandedClose(this: HandedSocket): void {
+  this[HANDED]?.entry.release();
 }
 
 const NO_OPTIONS: ReadClientHelloOptions = {};
@@ -629,7 +634,12 @@ export class StapleServer extends net.Server {
     hello: ClientHello | undefined,
     staple: Buffer | undefined,
   ): void {
-    infos.set(socket, { entry, hello, stapled: staple !== undefined, info: undefined });
+    (socket as HandedSocket)[HANDED] = {
+      entry,
+      hello,
+      stapled: staple !== undefined,
+      info: undefined,
+    };
     this.#stats.handedToTls++;
     entry.live++;
     socket.on('close', onHandedClose);
