@@ -30,7 +30,12 @@ export {
   signatureSchemeName,
   versionName,
 } from './names.js';
-export { EXTENSION, parseClientHello, parseClientHelloMessage } from './parse.js';
+export {
+  EXTENSION,
+  type ParseClientHelloOptions,
+  parseClientHello,
+  parseClientHelloMessage,
+} from './parse.js';
 export type {
   ReadClientHelloCallback,
   ReadClientHelloOptions,

@@ -28,24 +28,36 @@ export const EXTENSION = {
   renegotiationInfo: 0xff01,
 } as const;
 
+export interface ParseClientHelloOptions {
+  /**
+   * Bytes after the records holding the hello are left alone instead of refused: for what a
+   * server read from a connection, where the client may have sent more behind its hello.
+   */
+  readonly allowTrailingBytes?: boolean;
+}
+
 /**
  * Parses a ClientHello from the start of a TLS connection: one or more handshake records
  * holding exactly one ClientHello message. Pure and synchronous; works on any Uint8Array.
  * Throws ClientHelloError (with the byte offset) for anything else, including a hello that is
- * not complete yet (`ERR_CLIENT_HELLO_TRUNCATED`).
+ * not complete yet (`ERR_CLIENT_HELLO_TRUNCATED`), and bytes after its records unless
+ * `allowTrailingBytes` (`ERR_CLIENT_HELLO_TRAILING_BYTES`).
  *
  * @example
  * const hello = parseClientHello(firstBytes);
  * hello.serverName; // 'example.com'
  */
-export function parseClientHello(records: Uint8Array): ClientHello {
+export function parseClientHello(
+  records: Uint8Array,
+  options?: ParseClientHelloOptions,
+): ClientHello {
   const scan = scanRecords(records);
   if (!scan.complete) {
     throw new ClientHelloError('ERR_CLIENT_HELLO_TRUNCATED', 'the ClientHello is not complete', {
       offset: records.length,
     });
   }
-  if (scan.recordBytes !== records.length) {
+  if (scan.recordBytes !== records.length && options?.allowTrailingBytes !== true) {
     throw new ClientHelloError(
       'ERR_CLIENT_HELLO_TRAILING_BYTES',
       `${records.length - scan.recordBytes} bytes after the ClientHello records`,

@@ -104,6 +104,12 @@ describe('parseClientHello', () => {
     expect(failure(() => parseClientHello(Uint8Array.from([...good, 0]))).code).toBe(
       'ERR_CLIENT_HELLO_TRAILING_BYTES',
     );
+    // What a server read may go on past the hello: allowed when asked, and the same hello.
+    const more = Uint8Array.from([...good, 23, 3, 3, 0, 1, 0]);
+    expect(parseClientHello(more, { allowTrailingBytes: true })).toEqual(parseClientHello(good));
+    expect(
+      failure(() => parseClientHello(more.subarray(0, 40), { allowTrailingBytes: true })).code,
+    ).toBe('ERR_CLIENT_HELLO_TRUNCATED');
     // An extension whose inner list claims more than its body holds.
     const bad = failure(() =>
       parseClientHello(helloRecords({ extensions: [[10, Uint8Array.from([0, 9, 0, 0x1d])]] })),

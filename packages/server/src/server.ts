@@ -9,6 +9,7 @@ import {
   type ClientHello,
   type ClientHelloError,
   isClientHelloError,
+  parseClientHello,
   type ReadClientHelloOptions,
   readClientHelloWith,
   selectCertificate,
@@ -114,10 +115,16 @@ export interface StapleServerStats {
   readonly mustStapleRefused: number;
 }
 
-/** What is recorded per connection on the handshake path; the StapleInfo is built when asked. */
+/**
+ * What is recorded per connection on the handshake path; the StapleInfo is built when asked.
+ * The hello is kept as the bytes it came in, and parsed again only if the application asks for
+ * it: a parsed hello is some sixty objects, which a live connection would carry through every
+ * garbage collection.
+ */
 interface Handed {
   readonly entry: Entry;
-  readonly hello: ClientHello | undefined;
+  /** What was read before TLS started (the hello's records, perhaps more). */
+  readonly bytes: Buffer | undefined;
   readonly stapled: boolean;
   info: StapleInfo | undefined;
 }
@@ -150,13 +157,18 @@ function isResumed(socket: net.Socket): boolean {
   return typeof tlsSocket.isSessionReused === 'function' && tlsSocket.isSessionReused();
 }
 
-function makeInfo({ entry, hello, stapled }: Handed, resumed: boolean): StapleInfo {
+function makeInfo({ entry, bytes, stapled }: Handed, resumed: boolean): StapleInfo {
   const stapler = entry.stapler;
   const leaf = entry.prepared.leaf;
+  let hello: ClientHello | undefined | null = null;
   return {
     certificate: leaf,
     keyType: entry.prepared.description.keyType,
-    hello,
+    get hello() {
+      // These bytes parsed once already, on the way in: the same parse cannot fail now.
+      hello ??= bytes ? parseClientHello(bytes, { allowTrailingBytes: true }) : undefined;
+      return hello;
+    },
     stapled: stapled && !resumed,
     get staple() {
       return stapler?.statusOf(leaf);
@@ -624,19 +636,19 @@ export class StapleServer extends net.Server {
         ? (entry.stapler?.get(entry.prepared.leaf) as Buffer | undefined)
         : undefined;
     socket.unshift(bytes);
-    this.#start(socket, entry, hello, staple);
+    this.#start(socket, entry, bytes, staple);
   }
 
   /** Starts TLS on `socket` for `entry`, with `staple` when one is to be sent. */
   #start(
     socket: net.Socket,
     entry: Entry,
-    hello: ClientHello | undefined,
+    bytes: Buffer | undefined,
     staple: Buffer | undefined,
   ): void {
     (socket as HandedSocket)[HANDED] = {
       entry,
-      hello,
+      bytes,
       stapled: staple !== undefined,
       info: undefined,
     };
