@@ -8,7 +8,7 @@ export class Cursor {
   readonly bytes: Uint8Array;
   /** Absolute offset of the current position in the original input. */
   offset: number;
-  readonly end: number;
+  end: number;
   /** Added to offsets in errors: where `bytes` starts in what the caller gave us. */
   readonly base: number;
 
@@ -17,6 +17,13 @@ export class Cursor {
     this.offset = start;
     this.end = end;
     this.base = base;
+  }
+
+  /** Points this cursor at `start`..`end` of the same bytes: one cursor read after another. */
+  reset(start: number, end: number): this {
+    this.offset = start;
+    this.end = end;
+    return this;
   }
 
   /** The offset to report: absolute in the caller's input. */

@@ -177,6 +177,8 @@ function parseHello(message: Uint8Array, base: number): ClientHello {
   const list = c.vector(2, 'extensions');
   c.done('ClientHello');
   const extensions: RawExtension[] = [];
+  // One cursor for every extension body, moved from one to the next.
+  const body = new Cursor(list.bytes, 0, 0, list.base);
   while (list.remaining > 0) {
     const at = list.at;
     const extType = list.u16('extension type');
@@ -224,7 +226,7 @@ function parseHello(message: Uint8Array, base: number): ClientHello {
       default:
         // Only the extensions we decode get a cursor; the others are kept raw, unread.
         if (DECODED.has(extType)) {
-          decodeExtension(hello, extType, new Cursor(list.bytes, start, start + length, list.base));
+          decodeExtension(hello, extType, body.reset(start, start + length));
         }
     }
   }
@@ -288,24 +290,38 @@ function seenBefore(extensions: readonly RawExtension[], type: number): boolean 
   return false;
 }
 
+// The list readers below read a length-prefixed list in place, without a sub-cursor, with the
+// errors `c.vector` and a sub-cursor would give.
+
 function u16List(c: Cursor, lengthBytes: 1 | 2, what: string, allowEmpty = false): number[] {
-  const list = c.vector(lengthBytes, what);
-  if ((!allowEmpty && list.remaining === 0) || list.remaining % 2 !== 0) {
+  const length = lengthBytes === 1 ? c.u8(what) : c.u16(what);
+  const start = c.offset;
+  c.skip(length, what);
+  if ((!allowEmpty && length === 0) || length % 2 !== 0) {
     throw new ClientHelloError('ERR_CLIENT_HELLO_MALFORMED', `${what}: bad list length`, {
-      offset: list.at - lengthBytes,
+      offset: c.base + start - lengthBytes,
     });
   }
-  return u16s(list, what);
+  const bytes = c.bytes;
+  const out = new Array<number>(length >> 1);
+  for (let i = 0; i < out.length; i++)
+    out[i] = (bytes[start + 2 * i]! << 8) | bytes[start + 2 * i + 1]!;
+  return out;
 }
 
 function u8List(c: Cursor, what: string): number[] {
-  const list = c.vector(1, what);
-  if (list.remaining === 0) {
+  const length = c.u8(what);
+  const start = c.offset;
+  c.skip(length, what);
+  if (length === 0) {
     throw new ClientHelloError('ERR_CLIENT_HELLO_MALFORMED', `${what}: empty list`, {
-      offset: list.at - 1,
+      offset: c.base + start - 1,
     });
   }
-  return u8s(list, what);
+  const bytes = c.bytes;
+  const out = new Array<number>(length);
+  for (let i = 0; i < length; i++) out[i] = bytes[start + i]!;
+  return out;
 }
 
 // Lists are made at their final size: pushing onto an empty array gives it room for 17, which
