@@ -43,8 +43,8 @@ export interface CertificateIndexSelectOptions<T extends CertificateCandidate>
 
 const NONE: readonly never[] = Object.freeze([]);
 const always = () => true;
-const ANY_VERSION = Object.freeze({});
-const NO_OPTIONS = Object.freeze({});
+/** Options left out: one frozen object instead of a new `{}` per call. */
+const NONE_GIVEN = Object.freeze({});
 
 /**
  * Certificates by name, built once when a server's certificates are set; per connection,
@@ -134,9 +134,9 @@ export class CertificateIndex<T extends CertificateCandidate> {
    */
   select(
     hello: ClientHello,
-    options: CertificateIndexSelectOptions<T> = NO_OPTIONS,
+    options: CertificateIndexSelectOptions<T> = NONE_GIVEN,
   ): T | undefined {
-    const version = negotiatedVersion(hello, options.versions ?? ANY_VERSION);
+    const version = negotiatedVersion(hello, options.versions ?? NONE_GIVEN);
     if (version === undefined) return undefined;
     const compare = comparator(options.prefer);
     const usable = options.usable;

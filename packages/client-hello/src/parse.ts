@@ -302,11 +302,7 @@ function u16List(c: Cursor, lengthBytes: 1 | 2, what: string, allowEmpty = false
       offset: c.base + start - lengthBytes,
     });
   }
-  const bytes = c.bytes;
-  const out = new Array<number>(length >> 1);
-  for (let i = 0; i < out.length; i++)
-    out[i] = (bytes[start + 2 * i]! << 8) | bytes[start + 2 * i + 1]!;
-  return out;
+  return u16sAt(c.bytes, start, length >> 1);
 }
 
 function u8List(c: Cursor, what: string): number[] {
@@ -318,10 +314,7 @@ function u8List(c: Cursor, what: string): number[] {
       offset: c.base + start - 1,
     });
   }
-  const bytes = c.bytes;
-  const out = new Array<number>(length);
-  for (let i = 0; i < length; i++) out[i] = bytes[start + i]!;
-  return out;
+  return u8sAt(c.bytes, start, length);
 }
 
 // Lists are made at their final size: pushing onto an empty array gives it room for 17, which
@@ -329,15 +322,29 @@ function u8List(c: Cursor, what: string): number[] {
 
 /** The rest of `list` as 2-byte values (its length is even: checked by the caller). */
 function u16s(list: Cursor, what: string): number[] {
-  const out = new Array<number>(list.remaining >> 1);
-  for (let i = 0; i < out.length; i++) out[i] = list.u16(what);
+  const out = u16sAt(list.bytes, list.offset, list.remaining >> 1);
+  list.skip(list.remaining, what);
   return out;
 }
 
 /** The rest of `list` as bytes. */
 function u8s(list: Cursor, what: string): number[] {
-  const out = new Array<number>(list.remaining);
-  for (let i = 0; i < out.length; i++) out[i] = list.u8(what);
+  const out = u8sAt(list.bytes, list.offset, list.remaining);
+  list.skip(list.remaining, what);
+  return out;
+}
+
+/** `count` 2-byte values from `start` (in bounds: checked by the caller). */
+function u16sAt(bytes: Uint8Array, start: number, count: number): number[] {
+  const out = new Array<number>(count);
+  for (let i = 0; i < count; i++) out[i] = (bytes[start + 2 * i]! << 8) | bytes[start + 2 * i + 1]!;
+  return out;
+}
+
+/** `count` bytes from `start` (in bounds: checked by the caller). */
+function u8sAt(bytes: Uint8Array, start: number, count: number): number[] {
+  const out = new Array<number>(count);
+  for (let i = 0; i < count; i++) out[i] = bytes[start + i]!;
   return out;
 }
 

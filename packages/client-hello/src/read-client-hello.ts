@@ -59,8 +59,8 @@ export function readClientHello(
  * on every connection: the same limits, errors and guarantees (socket left paused, exactly the
  * bytes read, no listener or timer of its own left once it has called back), with less
  * allocated per connection. The callback is called exactly once, possibly synchronously from
- * the socket's 'data', 'end', 'close' or 'error' event, never from inside this call. Throws a TypeError
- * when a read is in progress on the socket already.
+ * the socket's 'data', 'end', 'close' or 'error' event, never from inside this call. Throws a
+ * TypeError when a read is in progress on the socket already.
  *
  * @example
  * net.createServer((socket) => {

@@ -22,21 +22,14 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { fetchOcspResponse } from '@staple/ocsp-client';
 import { startTestOcsp } from '@staple/testkit';
-import { median, type NodeServerMode, type ServerConfig } from './protocol.js';
+import { median, NODE_SERVER_MODES, type NodeServerMode, type ServerConfig } from './protocol.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const MODES: readonly NodeServerMode[] = [
-  'node-tls',
-  'node-tls-ocsp',
-  'ours-single',
-  'ours-single-direct',
-  'ours-rsa-ecdsa',
-];
 const asked = (
   process.env['BENCH_CALLGRIND_MODES'] ?? 'node-tls,ours-single,ours-single-direct,ours-rsa-ecdsa'
 ).split(',');
 for (const mode of asked) {
-  if (!MODES.includes(mode as NodeServerMode)) throw new Error(`unknown mode ${mode}`);
+  if (!NODE_SERVER_MODES.includes(mode as NodeServerMode)) throw new Error(`unknown mode ${mode}`);
 }
 const count = (name: string, fallback: number, max: number) => {
   const value = Number(process.env[name] ?? fallback);

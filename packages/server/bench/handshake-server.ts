@@ -14,20 +14,13 @@ import * as tls from 'node:tls';
 import {
   KEY_TYPES,
   type KeyType,
+  NODE_SERVER_MODES,
   type NodeServerMode,
   onStdinLines,
   type ServerConfig,
   type ServerMessage,
   send,
 } from './protocol.js';
-
-const MODES: readonly NodeServerMode[] = [
-  'node-tls',
-  'node-tls-ocsp',
-  'ours-single',
-  'ours-single-direct',
-  'ours-rsa-ecdsa',
-];
 
 function fail(message: string): never {
   send({ type: 'error', message } satisfies ServerMessage);
@@ -36,7 +29,7 @@ function fail(message: string): never {
 }
 
 const mode = process.argv[2] as NodeServerMode;
-if (!MODES.includes(mode)) fail(`unknown mode ${JSON.stringify(process.argv[2])}`);
+if (!NODE_SERVER_MODES.includes(mode)) fail(`unknown mode ${JSON.stringify(process.argv[2])}`);
 const key = process.argv[3] as KeyType;
 if (!KEY_TYPES.includes(key)) fail(`unknown key type ${JSON.stringify(process.argv[3])}`);
 const configText = process.env['BENCH_SERVER_CONFIG'];

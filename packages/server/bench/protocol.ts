@@ -23,6 +23,14 @@ export type ServerMode =
 /** Modes that run as handshake-server.ts (nginx is started by the bench itself). */
 export type NodeServerMode = Exclude<ServerMode, 'nginx'>;
 
+export const NODE_SERVER_MODES: readonly NodeServerMode[] = [
+  'node-tls',
+  'node-tls-ocsp',
+  'ours-single',
+  'ours-single-direct',
+  'ours-rsa-ecdsa',
+];
+
 /** The certificate the client is forced to: ECDSA P-256 or RSA-2048. */
 export type KeyType = 'ecdsa' | 'rsa';
 
