@@ -272,7 +272,10 @@ async function measureTogether(
   seconds: number,
   capture: boolean,
   expectedSerial: string,
+  idle: readonly ServerUnderTest[] = [],
 ): Promise<FullMeasurement[]> {
+  const idleCpuUs = () => idle.reduce((sum, s) => sum + processCpuUs(s.pid), 0);
+  const idleBefore = idleCpuUs();
   const before = await Promise.all(servers.map((s) => s.snapshot()));
   const coresBefore = coreTimes();
   const selfBefore = process.cpuUsage();
@@ -294,6 +297,8 @@ async function measureTogether(
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   const after = await Promise.all(servers.map((s) => s.snapshot()));
   const coresAfter = coreTimes();
+  // The idle servers' own timers and GC are theirs, not other work on the core.
+  const idleUs = idleCpuUs() - idleBefore || 0;
   const selfCpu = process.cpuUsage(selfBefore);
   const wallUs = (performance.now() - wallBefore) * 1000;
   const core = (i: number, k: 'busy' | 'steal') =>
@@ -305,7 +310,7 @@ async function measureTogether(
   const load = (i: number) => ({
     serverCoreBusy: core(SERVER_CORE, 'busy') / wallUs,
     serverCoreUse: cpuOf(i) / wallUs,
-    serverCoreForeign: Math.max(0, core(SERVER_CORE, 'busy') - serversCpuUs) / wallUs,
+    serverCoreForeign: Math.max(0, core(SERVER_CORE, 'busy') - serversCpuUs - idleUs) / wallUs,
     clientCoreForeign:
       Math.max(0, core(CLIENT_CORE, 'busy') - clientUs - selfCpu.user - selfCpu.system) / wallUs,
     steal: core(SERVER_CORE, 'steal') / wallUs,
@@ -345,6 +350,7 @@ async function measureRound(
       SECONDS,
       false,
       expectedSerial,
+      servers.filter((_s, k) => k !== i),
     );
     results[i] = m!;
   }
@@ -468,7 +474,12 @@ function combine(ms: readonly Measurement[]): Measurement {
     serverSocketErrors: sum((m) => m.serverSocketErrors),
     sleepsPerHandshake: perHandshake((m) => m.sleepsPerHandshake),
     gcUsPerHandshake: perHandshake((m) => m.gcUsPerHandshake),
-    load: { ...first.load, serverCoreUse: sum((m) => m.load.serverCoreUse) },
+    // Together, the replicas share the run's rate; alone, each had the whole rate to itself.
+    load: {
+      ...first.load,
+      serverCoreUse:
+        SCHEDULE === 'alone' ? mean((m) => m.load.serverCoreUse) : sum((m) => m.load.serverCoreUse),
+    },
     client: {
       ...first.client,
       completed: sum((m) => m.client.completed),
@@ -1312,7 +1323,11 @@ async function runCell(
         );
       }
     }
-    const serverCoreUse = processes.reduce((sum, m) => sum + m.load.serverCoreUse, 0);
+    // Together: the servers share one run's wall time; alone: each had its own run.
+    const serverCoreUse =
+      SCHEDULE === 'alone'
+        ? Math.max(...processes.map((m) => m.load.serverCoreUse))
+        : processes.reduce((sum, m) => sum + m.load.serverCoreUse, 0);
     if (serverCoreUse > 0.9) {
       warnings.push(
         `${where} round ${rounds.length + 1}: the servers used ${(serverCoreUse * 100).toFixed(0)}% of their core (near saturation)`,
