@@ -10,6 +10,17 @@ export interface ReadClientHelloOptions {
   readonly maxBytes?: number;
   /** How long the whole hello may take to arrive (default 10 s); slow clients are dropped. */
   readonly timeoutMs?: number;
+  /**
+   * The socket goes to TLS afterwards (`socket.unshift(bytes)`, then a tls.Server's
+   * 'connection' or a TLSSocket) or is closed, as in a server that reads every hello. The hello
+   * is then read straight from the socket's handle into one buffer shared by every connection,
+   * the way `net.connect({ onread })` reads: no buffer allocated per read, no stream buffering,
+   * no 'data' event. The price: from then on, plain reads of the socket are dropped ('data'
+   * listeners get nothing; 'end' still comes), which TLS does not notice since it reads the
+   * handle itself. Relies on Node internals (the socket's `onread` slots); where they are not
+   * as expected, the hello is read as without this option.
+   */
+  readonly forTls?: boolean;
 }
 
 export interface ReadClientHelloResult {
@@ -94,12 +105,72 @@ export function readClientHelloWith(
   // server reads a hello on every connection, and closures per connection are garbage per
   // connection.
   (socket as ReaderSocket)[READER] = reader;
-  socket.on('data', onData);
+  const fromHandle = options.forTls === true && readFromHandle(socket);
+  if (!fromHandle) socket.on('data', onData);
   socket.on('end', onEnd);
   socket.on('close', onEnd);
   socket.on('error', onError);
   track(reader);
-  socket.resume();
+  if (!fromHandle) socket.resume();
+}
+
+// --- forTls: reading from the handle ------------------------------------------------------------
+
+/**
+ * What `net.connect({ onread: { buffer, callback } })` sets up, done for a socket that exists
+ * already: the handle reads into `buffer` (`useUserBuffer`), and net's read handler passes each
+ * read to `socket[kBufferCb](nread, buffer)` instead of making a Buffer and pushing it into the
+ * stream (lib/net.js, lib/internal/stream_base_commons.js: onStreamRead).
+ */
+interface HandleSocket {
+  _handle?: { useUserBuffer?: (buffer: Uint8Array) => void; reading?: boolean } | null;
+}
+
+/**
+ * Every connection's reads land here, one at a time, and are copied out at once. Made on the
+ * first `forTls` read; never freed (the handles keep a pointer into it).
+ */
+let shared: Buffer | undefined;
+
+/** net's private symbols for the `onread` slots, found on the first socket that has them. */
+let slots: { readonly buffer: symbol; readonly callback: symbol } | undefined;
+
+function slotsOf(socket: Socket): typeof slots {
+  if (slots === undefined) {
+    let buffer: symbol | undefined;
+    let callback: symbol | undefined;
+    for (const key of Object.getOwnPropertySymbols(socket)) {
+      if (key.description === 'kBuffer') buffer = key;
+      else if (key.description === 'kBufferCb') callback = key;
+    }
+    if (buffer !== undefined && callback !== undefined) slots = { buffer, callback };
+  }
+  return slots;
+}
+
+/** Points the socket's reads at `shared` and onHandleRead; false where that cannot be done. */
+function readFromHandle(socket: Socket): boolean {
+  const handle = (socket as HandleSocket)._handle;
+  if (typeof handle?.useUserBuffer !== 'function') return false;
+  // Read as a stream already, or something is buffered: not ours to redirect.
+  if (socket.readableFlowing === true || socket.readableLength > 0) return false;
+  const keys = slotsOf(socket);
+  if (keys === undefined) return false;
+  const held = socket as unknown as Record<symbol, unknown>;
+  shared ??= Buffer.allocUnsafeSlow(64 * 1024);
+  if (held[keys.buffer] !== shared) {
+    if (held[keys.buffer] !== null || held[keys.callback] !== null) return false;
+    try {
+      handle.useUserBuffer(shared);
+    } catch {
+      return false;
+    }
+    held[keys.buffer] = shared;
+    held[keys.callback] = onHandleRead;
+  }
+  // A server's sockets read from the start; one accepted paused starts now.
+  if (handle.reading !== true) socket.read(0);
+  return true;
 }
 
 /** One read in progress, linked into the list of reads in progress (see `track`). */
@@ -137,7 +208,22 @@ function fail(reader: Reader, error: ClientHelloError): void {
 
 function onData(this: ReaderSocket, chunk: Buffer): void {
   const reader = this[READER];
-  if (reader === undefined) return;
+  if (reader !== undefined) receive(reader, chunk);
+}
+
+/** `forTls`: Node's net calls this (as `socket[kBufferCb]`) with what a read put in `shared`. */
+function onHandleRead(this: ReaderSocket, nread: number, buffer: Uint8Array): void {
+  const reader = this[READER];
+  // After the hello, what the socket still reads is dropped (a refused socket being drained).
+  if (reader === undefined || shared === undefined || buffer !== shared) return;
+  // The buffer is every connection's: what is kept is copied out now (small copies come from
+  // Node's shared pool, not an allocation of their own).
+  const chunk = Buffer.allocUnsafe(nread);
+  shared.copy(chunk, 0, 0, nread);
+  receive(reader, chunk);
+}
+
+function receive(reader: Reader, chunk: Buffer): void {
   const maxBytes = reader.maxBytes;
   const bytes =
     reader.bytes === undefined

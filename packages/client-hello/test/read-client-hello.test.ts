@@ -1,4 +1,10 @@
+import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type ClientHelloErrorCode,
@@ -198,5 +204,189 @@ describe('readClientHello', () => {
     expect(codeOf(error)).toBe('ERR_CLIENT_HELLO_CLOSED');
     expect((error as { offset?: number }).offset).toBe(50);
     server.destroy();
+  });
+});
+
+// forTls: the hello read straight from the socket's handle into a shared buffer (the mechanism
+// of net.connect's `onread`), for sockets that go to TLS next.
+describe('readClientHelloWith with forTls', () => {
+  const read = (socket: Socket, options: ReadClientHelloOptions = {}) =>
+    new Promise<{ error?: unknown; bytes?: Buffer; hello?: unknown }>((resolve) => {
+      readClientHelloWith(socket, { ...options, forTls: true }, (error, hello, bytes) =>
+        resolve({ error, hello, bytes }),
+      );
+    });
+
+  async function listen(onSocket: (socket: Socket) => void) {
+    const server = createServer(onSocket);
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return (server.address() as { port: number }).port;
+  }
+
+  it('reads a real TLS client hello in pieces, and TLS takes the connection from there', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'staple-fortls-'));
+    try {
+      const made = spawnSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+          '-days',
+          '1',
+          '-subj',
+          '/CN=fortls.test',
+          '-addext',
+          'subjectAltName=DNS:fortls.test',
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(made.status, made.stderr).toBe(0);
+      const cert = readFileSync(join(dir, 'cert.pem'));
+      const tlsServer = createTlsServer({ key: readFileSync(join(dir, 'key.pem')), cert });
+      tlsServer.on('secureConnection', (tlsSocket) => tlsSocket.pipe(tlsSocket));
+      const reads: { hello?: unknown; bytes?: Buffer; paused: boolean; dataListeners: number }[] =
+        [];
+      const port = await listen((socket) => {
+        void read(socket).then(({ hello, bytes }) => {
+          reads.push({
+            hello,
+            bytes,
+            paused: socket.isPaused(),
+            dataListeners: socket.listenerCount('data'),
+          });
+          socket.unshift(bytes!);
+          tlsServer.emit('connection', socket);
+        });
+      });
+      // Through a relay that passes the client's bytes on 7 at a time: the hello arrives in
+      // many reads.
+      const relay = createServer((inbound) => {
+        const outbound = connect(port, '127.0.0.1');
+        outbound.setNoDelay(true);
+        inbound.on('data', async (chunk: Buffer) => {
+          inbound.pause();
+          for (let i = 0; i < chunk.length; i += 7) {
+            outbound.write(chunk.subarray(i, i + 7));
+            await new Promise((r) => setTimeout(r, 1));
+          }
+          inbound.resume();
+        });
+        outbound.pipe(inbound);
+        inbound.on('close', () => outbound.destroy());
+      });
+      servers.push(relay);
+      await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+      const client = tlsConnect({
+        port: (relay.address() as { port: number }).port,
+        host: '127.0.0.1',
+        servername: 'fortls.test',
+        ca: cert,
+      });
+      await new Promise((resolve, reject) => {
+        client.once('secureConnect', resolve);
+        client.once('error', reject);
+      });
+      client.write('ping over TLS');
+      const [echo] = (await once(client, 'data')) as [Buffer];
+      expect(echo.toString()).toBe('ping over TLS');
+      expect(reads).toHaveLength(1);
+      expect((reads[0]!.hello as { serverName?: string }).serverName).toBe('fortls.test');
+      expect(reads[0]!.paused).toBe(true);
+      expect(reads[0]!.dataListeners).toBe(0);
+      client.destroy();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('returns exactly the bytes read, then drops plain reads; the end still comes', async () => {
+    const results: Promise<{ error?: unknown; bytes?: Buffer; socket: Socket }>[] = [];
+    const port = await listen((socket) => {
+      results.push(read(socket).then((r) => ({ ...r, socket })));
+    });
+    const bytes = helloRecords(modernHello());
+    const socket = connect(port, '127.0.0.1');
+    socket.write(bytes);
+    while (results.length === 0) await new Promise((r) => setTimeout(r, 2));
+    const { bytes: got, socket: server } = await results[0]!;
+    expect(Buffer.compare(got!, Buffer.from(bytes))).toBe(0);
+    const seen: Buffer[] = [];
+    server.on('data', (d: Buffer) => seen.push(d));
+    server.resume();
+    socket.end('more');
+    await once(server, 'end');
+    expect(seen).toEqual([]);
+    server.destroy();
+  });
+
+  for (const [label, payload, code, options] of [
+    ['an HTTP request', 'GET / HTTP/1.1\r\n\r\n', 'ERR_CLIENT_HELLO_NOT_TLS', {}],
+    [
+      'a hello bigger than maxBytes',
+      helloRecords(modernHello([[0xffce, new Uint8Array(3000)]])),
+      'ERR_CLIENT_HELLO_TOO_LARGE',
+      { maxBytes: 2048 },
+    ],
+    [
+      '5 bytes, then nothing',
+      helloRecords(modernHello()).subarray(0, 5),
+      'ERR_CLIENT_HELLO_TIMEOUT',
+      { timeoutMs: 100 },
+    ],
+  ] as const) {
+    it(`refuses ${label} with ${code}, leaving no listener`, async () => {
+      const results: Promise<{ error?: unknown; socket: Socket }>[] = [];
+      const port = await listen((socket) => {
+        results.push(read(socket, options).then((r) => ({ ...r, socket })));
+      });
+      const socket = connect(port, '127.0.0.1');
+      socket.write(payload);
+      while (results.length === 0) await new Promise((r) => setTimeout(r, 2));
+      const { error, socket: server } = await results[0]!;
+      expect(codeOf(error)).toBe(code);
+      expect(server.listenerCount('close')).toBe(0);
+      expect(server.listenerCount('error')).toBe(0);
+      socket.destroy();
+      server.destroy();
+    });
+  }
+
+  it('a connection closed half-way is ERR_CLIENT_HELLO_CLOSED', async () => {
+    const results: Promise<{ error?: unknown }>[] = [];
+    const port = await listen((socket) => {
+      results.push(read(socket).finally(() => socket.destroy()));
+    });
+    connect(port, '127.0.0.1').end(helloRecords(modernHello()).subarray(0, 50));
+    while (results.length === 0) await new Promise((r) => setTimeout(r, 2));
+    const { error } = await results[0]!;
+    expect(codeOf(error)).toBe('ERR_CLIENT_HELLO_CLOSED');
+    expect((error as { offset?: number }).offset).toBe(50);
+  });
+
+  it('a socket read as a stream already is read that way, its listener seeing the bytes too', async () => {
+    const results: Promise<{ bytes?: Buffer; seen: Buffer[] }>[] = [];
+    const port = await listen((socket) => {
+      const seen: Buffer[] = [];
+      socket.on('data', (d: Buffer) => seen.push(d));
+      results.push(read(socket).then((r) => ({ ...r, seen })));
+    });
+    const bytes = helloRecords(modernHello());
+    const socket = connect(port, '127.0.0.1');
+    socket.write(bytes);
+    while (results.length === 0) await new Promise((r) => setTimeout(r, 2));
+    const { bytes: got, seen } = await results[0]!;
+    expect(Buffer.compare(got!, Buffer.from(bytes))).toBe(0);
+    expect(Buffer.compare(Buffer.concat(seen), Buffer.from(bytes))).toBe(0);
+    socket.destroy();
   });
 });

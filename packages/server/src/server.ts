@@ -181,7 +181,6 @@ function onHandedClose(this: HandedSocket): void {
   this[HANDED]?.entry.release();
 }
 
-const NO_OPTIONS: ReadClientHelloOptions = {};
 const OCSP_STATUS_TYPE = 1;
 const NO_SELECT_OPTIONS = {};
 
@@ -269,6 +268,8 @@ export class StapleServer extends net.Server {
   readonly #logger: Logger;
   readonly #ticketKeys: Buffer;
   readonly #handoffOptions: HandoffOptions;
+  /** The hello's limits as given, read straight into TLS's hands (`forTls`). */
+  readonly #helloOptions: ReadClientHelloOptions;
   readonly #reading = new Set<net.Socket>();
   /** The current entries and the retired ones that still have connections. */
   readonly #inners = new Set<Entry>();
@@ -313,6 +314,7 @@ export class StapleServer extends net.Server {
     this.#logger = options.logger ?? {};
     // One ticket key for every internal context, so a session resumes whichever serves it.
     this.#ticketKeys = options.ticketKeys ?? randomBytes(48);
+    this.#helloOptions = { ...(options.clientHello || {}), forTls: true };
     this.#handoffOptions = {
       handshakeTimeout: options.handshakeTimeout,
       enableTrace: options.enableTrace,
@@ -570,14 +572,13 @@ export class StapleServer extends net.Server {
 
   #accept(socket: net.Socket): void {
     this.#stats.accepted++;
-    const limits = this.#options.clientHello;
-    if (limits === false) {
+    if (this.#options.clientHello === false) {
       this.#handDirect(socket);
       return;
     }
     this.#reading.add(socket);
     // A socket error during the read is reported by the reader; afterwards TLS owns it.
-    readClientHelloWith(socket, limits ?? NO_OPTIONS, this.#onHello);
+    readClientHelloWith(socket, this.#helloOptions, this.#onHello);
   }
 
   /**

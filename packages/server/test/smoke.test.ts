@@ -9,8 +9,14 @@ it('smoke: node tls client gets ECDSA cert and its staple', async () => {
   const server = createTlsServer({
     certificates: pki.leaves.map((l) => ({ key: l.privateKeyPem, cert: l.chainPem })),
   });
+  let readFromHandle: unknown;
   server.on('secureConnection', (s) => {
     expect(getStapleInfo(s)?.keyType).toBe('ecdsa');
+    // The hello came straight from the TCP handle (client-hello's forTls), not through the
+    // stream: net's onread buffer slot of the raw socket holds the reader's shared buffer.
+    const raw = (s as unknown as { _parent: object })._parent as Record<symbol, unknown>;
+    const slot = Object.getOwnPropertySymbols(raw).find((k) => k.description === 'kBuffer');
+    readFromHandle = slot && raw[slot];
     s.end('ok');
   });
   await server.ready();
@@ -35,6 +41,7 @@ it('smoke: node tls client gets ECDSA cert and its staple', async () => {
     c.on('close', () => (got ? resolve(got) : reject(new Error('no staple'))));
     c.on('error', reject);
   });
+  expect(Buffer.isBuffer(readFromHandle)).toBe(true);
   const d = decodeResponse(new Uint8Array(staple));
   if (d.responseStatus !== 'successful') throw new Error('bad');
   expect(d.basic.responses[0]!.certId.serialNumber).toBe(pki.leaf('ecdsa').serialNumber);
