@@ -106,13 +106,15 @@ export const PAGE = `<!doctype html>
 
   function renderConnection(facts) {
     if (!facts) { put('cert-key-type', 'not served by Staple'); return; }
-    const c = facts.certificate, s = facts.staple, h = facts.client, f = facts.fingerprint, n = facts.negotiated;
+    // client and fingerprint are null when the server does not read hellos (clientHello: false).
+    const c = facts.certificate, s = facts.staple, h = facts.client || {}, f = facts.fingerprint || {}, n = facts.negotiated;
+    const heard = facts.client !== null && facts.client !== undefined;
     served = c.serialNumber;
     put('cert-key-type', c.keyType.toUpperCase());
     put('cert-serial', c.serialNumber);
     put('cert-subject', c.subject);
     put('cert-must-staple', c.mustStaple ? 'yes (RFC 7633)' : 'no');
-    put('staple-sent', s.stapled ? 'yes' : (h.statusRequest ? 'no (none was ready)' : 'no (your client did not ask)'));
+    put('staple-sent', s.stapled ? 'yes' : !heard ? 'no' : h.statusRequest ? 'no (none was ready)' : 'no (your client did not ask)');
     put('staple-status', s.status);
     statusClass($('staple-status'), s.status);
     put('staple-this-update', time(s.thisUpdate));
@@ -126,7 +128,7 @@ export const PAGE = `<!doctype html>
     put('client-ciphers', list(h.cipherSuites));
     put('client-alpn', list(h.alpn));
     put('client-sni', h.sni);
-    put('client-status-request', h.statusRequest ? 'yes' : 'no');
+    put('client-status-request', !heard ? undefined : h.statusRequest ? 'yes' : 'no');
     put('ja3-hash', f.ja3Hash);
     put('ja3', f.ja3);
     put('ja4', f.ja4);
