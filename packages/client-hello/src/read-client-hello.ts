@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { ClientHelloError } from './errors.js';
 import { parseScannedHello } from './parse.js';
@@ -15,10 +16,13 @@ export interface ReadClientHelloOptions {
    * 'connection' or a TLSSocket) or is closed, as in a server that reads every hello. The hello
    * is then read straight from the socket's handle into one buffer shared by every connection,
    * the way `net.connect({ onread })` reads: no buffer allocated per read, no stream buffering,
-   * no 'data' event. The price: from then on, plain reads of the socket are dropped ('data'
-   * listeners get nothing; 'end' still comes), which TLS does not notice since it reads the
-   * handle itself. Relies on Node internals (the socket's `onread` slots); where they are not
-   * as expected, the hello is read as without this option.
+   * no 'data' event. After a hello the handle goes on reading, so that TLS made over the socket
+   * in the callback or on the next tick (as a server does) reads on without a stop and a
+   * restart of the handle's reading; whatever arrives before TLS takes the handle is kept in the
+   * socket's buffer, behind the hello, and the reading stops while that buffer is full. After a
+   * refusal, reads are dropped ('end' still comes), so that a refused socket can be drained.
+   * Relies on Node internals (the socket's `onread` slots); where they are not as expected, the
+   * hello is read as without this option.
    */
   readonly forTls?: boolean;
 }
@@ -97,6 +101,7 @@ export function readClientHelloWith(
     timeoutMs,
     callback,
     bytes: undefined,
+    fromHandle: false,
     deadline: performance.now() + timeoutMs,
     prev: undefined,
     next: undefined,
@@ -106,6 +111,7 @@ export function readClientHelloWith(
   // connection.
   (socket as ReaderSocket)[READER] = reader;
   const fromHandle = options.forTls === true && readFromHandle(socket);
+  reader.fromHandle = fromHandle;
   if (!fromHandle) socket.on('data', onData);
   socket.on('end', onEnd);
   socket.on('close', onEnd);
@@ -181,20 +187,31 @@ interface Reader {
   readonly callback: ReadClientHelloCallback;
   /** The bytes read so far (one buffer: later chunks are concatenated onto it). */
   bytes: Buffer | undefined;
+  /** `forTls` and read from the handle (see readFromHandle). */
+  fromHandle: boolean;
   readonly deadline: number;
   prev: Reader | undefined;
   next: Reader | undefined;
 }
 
 const READER = Symbol('clientHelloReader');
+/** Set on a `forTls` socket after its hello: later reads are kept, not dropped. */
+const KEEP = Symbol('clientHelloKeep');
 
-type ReaderSocket = Socket & { [READER]?: Reader | undefined };
+type ReaderSocket = Socket & { [READER]?: Reader | undefined; [KEEP]?: boolean };
 
-function cleanup(reader: Reader): void {
+function cleanup(reader: Reader, read: boolean): void {
   untrack(reader);
   const socket = reader.socket as ReaderSocket;
   socket[READER] = undefined;
-  socket.pause();
+  if (read && reader.fromHandle) {
+    // Paused as a stream, but the handle reads on (net's pause() would stop it): TLS made over
+    // the socket next takes the reads from there.
+    socket[KEEP] = true;
+    Duplex.prototype.pause.call(socket);
+  } else {
+    socket.pause();
+  }
   socket.off('data', onData);
   socket.off('end', onEnd);
   socket.off('close', onEnd);
@@ -202,7 +219,7 @@ function cleanup(reader: Reader): void {
 }
 
 function fail(reader: Reader, error: ClientHelloError): void {
-  cleanup(reader);
+  cleanup(reader, false);
   reader.callback(error, undefined, undefined, reader.socket);
 }
 
@@ -211,16 +228,23 @@ function onData(this: ReaderSocket, chunk: Buffer): void {
   if (reader !== undefined) receive(reader, chunk);
 }
 
-/** `forTls`: Node's net calls this (as `socket[kBufferCb]`) with what a read put in `shared`. */
-function onHandleRead(this: ReaderSocket, nread: number, buffer: Uint8Array): void {
+/**
+ * `forTls`: Node's net calls this (as `socket[kBufferCb]`) with what a read put in `shared`;
+ * returning false stops the handle's reading.
+ */
+function onHandleRead(this: ReaderSocket, nread: number, buffer: Uint8Array): boolean {
+  if (shared === undefined || buffer !== shared) return true;
   const reader = this[READER];
-  // After the hello, what the socket still reads is dropped (a refused socket being drained).
-  if (reader === undefined || shared === undefined || buffer !== shared) return;
+  // After a refusal, what the socket still reads is dropped (a refused socket being drained).
+  if (reader === undefined && this[KEEP] !== true) return true;
   // The buffer is every connection's: what is kept is copied out now (small copies come from
   // Node's shared pool, not an allocation of their own).
   const chunk = Buffer.allocUnsafe(nread);
   shared.copy(chunk, 0, 0, nread);
+  // After the hello, nobody has taken the handle yet: kept for whoever reads the socket next.
+  if (reader === undefined) return this.push(chunk);
   receive(reader, chunk);
+  return true;
 }
 
 function receive(reader: Reader, chunk: Buffer): void {
@@ -250,7 +274,7 @@ function receive(reader: Reader, chunk: Buffer): void {
     }
     return;
   }
-  cleanup(reader);
+  cleanup(reader, true);
   let hello: ClientHello;
   try {
     hello = parseScannedHello(bytes, scan.message);

@@ -254,8 +254,13 @@ describe('readClientHelloWith with forTls', () => {
       const cert = readFileSync(join(dir, 'cert.pem'));
       const tlsServer = createTlsServer({ key: readFileSync(join(dir, 'key.pem')), cert });
       tlsServer.on('secureConnection', (tlsSocket) => tlsSocket.pipe(tlsSocket));
-      const reads: { hello?: unknown; bytes?: Buffer; paused: boolean; dataListeners: number }[] =
-        [];
+      const reads: {
+        hello?: unknown;
+        bytes?: Buffer;
+        paused: boolean;
+        dataListeners: number;
+        handleReading: unknown;
+      }[] = [];
       const port = await listen((socket) => {
         void read(socket).then(({ hello, bytes }) => {
           reads.push({
@@ -263,6 +268,9 @@ describe('readClientHelloWith with forTls', () => {
             bytes,
             paused: socket.isPaused(),
             dataListeners: socket.listenerCount('data'),
+            // TLS reads on from the handle without a stop and a restart of its reading.
+            handleReading: (socket as unknown as { _handle?: { reading?: unknown } })._handle
+              ?.reading,
           });
           socket.unshift(bytes!);
           tlsServer.emit('connection', socket);
@@ -303,13 +311,14 @@ describe('readClientHelloWith with forTls', () => {
       expect((reads[0]!.hello as { serverName?: string }).serverName).toBe('fortls.test');
       expect(reads[0]!.paused).toBe(true);
       expect(reads[0]!.dataListeners).toBe(0);
+      expect(reads[0]!.handleReading).toBe(true);
       client.destroy();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  it('returns exactly the bytes read, then drops plain reads; the end still comes', async () => {
+  it('returns exactly the bytes read, keeps what arrives after them in order, and the end comes', async () => {
     const results: Promise<{ error?: unknown; bytes?: Buffer; socket: Socket }>[] = [];
     const port = await listen((socket) => {
       results.push(read(socket).then((r) => ({ ...r, socket })));
@@ -320,6 +329,31 @@ describe('readClientHelloWith with forTls', () => {
     while (results.length === 0) await new Promise((r) => setTimeout(r, 2));
     const { bytes: got, socket: server } = await results[0]!;
     expect(Buffer.compare(got!, Buffer.from(bytes))).toBe(0);
+    expect(server.isPaused()).toBe(true);
+    socket.end('more');
+    // Nobody took the handle: 'more' lands in the socket's buffer, behind the hello put back.
+    while (server.readableLength === 0) await new Promise((r) => setTimeout(r, 2));
+    server.unshift(got!);
+    const seen: Buffer[] = [];
+    server.on('data', (d: Buffer) => seen.push(d));
+    server.resume();
+    await once(server, 'end');
+    expect(Buffer.concat(seen).toString('latin1')).toBe(
+      Buffer.concat([Buffer.from(bytes), Buffer.from('more')]).toString('latin1'),
+    );
+    server.destroy();
+  });
+
+  it('after a refusal, plain reads are dropped and the end still comes (a refused socket drained)', async () => {
+    const results: Promise<{ error?: unknown; socket: Socket }>[] = [];
+    const port = await listen((socket) => {
+      results.push(read(socket).then((r) => ({ ...r, socket })));
+    });
+    const socket = connect(port, '127.0.0.1');
+    socket.write('GET / HTTP/1.1\r\n\r\n');
+    while (results.length === 0) await new Promise((r) => setTimeout(r, 2));
+    const { error, socket: server } = await results[0]!;
+    expect(codeOf(error)).toBe('ERR_CLIENT_HELLO_NOT_TLS');
     const seen: Buffer[] = [];
     server.on('data', (d: Buffer) => seen.push(d));
     server.resume();
