@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
-import { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
+import { Duplex } from 'node:stream';
 import { ClientHelloError } from './errors.js';
 import { parseScannedHello } from './parse.js';
 import { scanRecords } from './records.js';
