@@ -113,7 +113,12 @@ function handshakes(server: BenchServerReport | undefined): string[] {
     `and the client on the other. Each round is one ${server.settings.secondsPerRun} s run against all the servers`,
     `together: ${server.settings.slice} handshakes to one, then the next, in a new random order every cycle, so a`,
     `change in the machine's speed falls on all alike. ${server.settings.processesPerNodeServer} processes per Node server, summed; nginx one`,
-    `worker. ${server.settings.rounds} rounds, medians of per-round ratios.`,
+    `worker. ${server.settings.rounds} rounds, medians of per-round ratios.${server.settings.warmupHandshakes ? ` Each Node server process is` : ''}`,
+    ...(server.settings.warmupHandshakes
+      ? [
+          `warmed up with ${server.settings.warmupHandshakes.toLocaleString('en-US')} handshakes first (C client, closed loop): our JIT settles after about 8,000.`,
+        ]
+      : []),
     '1 = plain `node:tls` (one certificate, no stapling); 2 = ours (`@staple/server`, RSA+ECDSA,',
     'stapling); 3 = nginx (one worker, `ssl_stapling_file`, the certificate of the key under test).',
     "A/A = a server's second process / its first: what identical servers differ by, the noise",

@@ -22,6 +22,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { fetchOcspResponse } from '@staple/ocsp-client';
 import { startTestOcsp } from '@staple/testkit';
+import { buildOurs } from './build-ours.js';
+import { OURS_FROM_SOURCE } from './children.js';
 import { median, NODE_SERVER_MODES, type NodeServerMode, type ServerConfig } from './protocol.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -61,6 +63,7 @@ const built = spawnSync(
 );
 if (built.status !== 0) throw new Error(`cc handshake-load.c: ${built.stderr}`);
 
+if (!OURS_FROM_SOURCE) buildOurs(join(here, '../..'));
 const ocsp = await startTestOcsp();
 try {
   const { pki } = ocsp;
@@ -94,7 +97,8 @@ try {
     const child = spawn(
       'valgrind',
       ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`]
-        .concat(['--smc-check=all-non-file', process.execPath, '--conditions=source'])
+        .concat(['--smc-check=all-non-file', process.execPath])
+        .concat(OURS_FROM_SOURCE ? ['--conditions=source'] : [])
         .concat(['--import', 'tsx', join(here, 'handshake-server.ts'), mode, 'ecdsa']),
       {
         cwd: dirname(here),

@@ -81,7 +81,18 @@ export interface ChildOptions {
   readonly cpus?: string | undefined;
   readonly cwd: string;
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Resolve our packages to their TypeScript sources (the `source` export condition), as
+   * everywhere in the repository; false: to their built `dist` (see build-ours.ts). Default true.
+   */
+  readonly sourceConditions?: boolean;
 }
+
+/**
+ * Whether the bench's server processes load our packages from their sources (through tsx's
+ * esbuild transform: BENCH_OURS_LOADER=tsx) rather than from `dist` as they ship.
+ */
+export const OURS_FROM_SOURCE = process.env['BENCH_OURS_LOADER'] === 'tsx';
 
 /** A Node script in its own process (run through tsx), spoken to in JSON lines. */
 export class Child<M extends { type: string }> {
@@ -96,7 +107,7 @@ export class Child<M extends { type: string }> {
     this.#name = name;
     const node = [
       process.execPath,
-      '--conditions=source',
+      ...(options.sourceConditions === false ? [] : ['--conditions=source']),
       '--import',
       'tsx',
       ...(options.nodeArgs ?? []),

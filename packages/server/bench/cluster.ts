@@ -13,20 +13,15 @@
  * BENCH_CLUSTER_SCHED=none makes node:cluster workers accept themselves (Node's default on
  * Linux, `rr`, has the primary accept and pass each connection on).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
-import { Child, removeTempDir, trackChild, trackTempDir } from './children.js';
+import { Child, OURS_FROM_SOURCE, removeTempDir, trackTempDir } from './children.js';
 import type { ClusterReady } from './cluster-server.js';
+import { buildLoadClient, type LoadResult, runLoadClient } from './load-client.js';
 import { allCpus, cores, coreTimes, processCpuUs } from './proc.js';
-import {
-  CLIENT_SIGALGS,
-  type KeyType,
-  median,
-  type ServerConfig,
-  type ServerStats,
-} from './protocol.js';
+import { type KeyType, median, type ServerConfig, type ServerStats } from './protocol.js';
 import type { ClusterReport, ClusterRow } from './results.js';
 import { startNginxServer } from './servers.js';
 
@@ -59,101 +54,6 @@ const CONCURRENCY = Math.round(envNumber('BENCH_CLUSTER_CONCURRENCY', 32, 1, 102
 const CLIENTS = Math.round(envNumber('BENCH_CLUSTER_CLIENTS', cores, 1, 64));
 const SCHED = process.env['BENCH_CLUSTER_SCHED'] === 'none' ? 'none' : 'rr';
 
-/** What one handshake-load process prints. */
-interface LoadResult {
-  readonly type: 'result';
-  readonly started: number;
-  readonly completed: number;
-  readonly failed: number;
-  readonly stapled: number;
-  readonly wrongStaple: number;
-  readonly checkedStaples: number;
-  readonly reused: number;
-  readonly afterErrors: number;
-  readonly errors: Readonly<Record<string, number>>;
-  readonly elapsedMs: number;
-  readonly cpuUs: number;
-  readonly handshakeMs: { readonly p50: number; readonly p90: number; readonly p99: number };
-}
-
-/** Builds handshake-load.c into `dir`; the binary's path, or the reason it could not. */
-function buildLoadClient(benchDir: string, dir: string): { bin: string } | { error: string } {
-  const bin = join(dir, 'handshake-load');
-  const cc = process.env['CC'] ?? 'cc';
-  const out = spawnSync(
-    cc,
-    ['-O2', '-Wall', '-o', bin, join(benchDir, 'handshake-load.c'), '-lssl', '-lcrypto'],
-    { encoding: 'utf8', timeout: 120_000 },
-  );
-  if (out.status === 0) return { bin };
-  return {
-    error:
-      `could not build handshake-load.c with ${cc} (${(out.stderr || out.error?.message || '').trim().split('\n').slice(-2).join(' ')}): ` +
-      'apt-get install gcc libssl-dev',
-  };
-}
-
-/** Runs `clients` load processes at once against `port`; their results. */
-async function load(
-  bin: string,
-  port: number,
-  key: KeyType,
-  seconds: number,
-  clients: number,
-  concurrency: number,
-  expectStaple: boolean,
-): Promise<LoadResult[]> {
-  const each = Math.max(1, Math.round(concurrency / clients));
-  const runs = Array.from({ length: clients }, () => {
-    const child = spawn(
-      'taskset',
-      [
-        '-c',
-        allCpus,
-        bin,
-        '--port',
-        String(port),
-        '--seconds',
-        String(seconds),
-        '--max',
-        '2000000',
-        '--concurrency',
-        String(each),
-        '--tls',
-        '1.3',
-        '--sigalgs',
-        CLIENT_SIGALGS[key],
-        '--expect-staple',
-        expectStaple ? '1' : '0',
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    trackChild(child);
-    const timer = setTimeout(() => child.kill('SIGKILL'), (seconds + 20) * 1000);
-    let out = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      out += chunk;
-    });
-    return new Promise<LoadResult>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        if (code !== 0) {
-          reject(new Error(`handshake-load exited (code ${code}, signal ${signal}): ${out}`));
-          return;
-        }
-        try {
-          resolve(JSON.parse(out) as LoadResult);
-        } catch {
-          reject(new Error(`handshake-load: unexpected output ${JSON.stringify(out)}`));
-        }
-      });
-    });
-  });
-  return Promise.all(runs);
-}
-
 interface ClusterServer {
   readonly mode: ClusterRow['mode'];
   readonly label: string;
@@ -171,6 +71,8 @@ async function startNodeCluster(
   context: ClusterContext,
 ): Promise<ClusterServer> {
   const child = new Child<ClusterReady | ServerStats>(`cluster ${mode}`, {
+    // Its workers inherit these flags (cluster.fork uses process.execArgv).
+    sourceConditions: OURS_FROM_SOURCE,
     script: join(context.benchDir, 'cluster-server.ts'),
     args: [mode, context.key, String(cores)],
     cpus: allCpus,
@@ -256,7 +158,17 @@ async function measureCluster(
   const coresBefore = coreTimes();
   const cpuBefore = cpu();
   const t0 = performance.now();
-  const results = await load(bin, server.port, key, seconds, CLIENTS, CONCURRENCY, server.staples);
+  const results = await runLoadClient(bin, {
+    port: server.port,
+    key,
+    version: 'TLSv1.3',
+    seconds,
+    max: 2_000_000,
+    clients: CLIENTS,
+    concurrency: CONCURRENCY,
+    expectStaple: server.staples,
+    cpus: allCpus,
+  });
   const wallUs = (performance.now() - t0) * 1000;
   const serverCpuUs = cpu() - cpuBefore;
   const coresAfter = coreTimes();

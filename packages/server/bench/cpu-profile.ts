@@ -67,7 +67,9 @@ function originOf(node: ProfileNode): Origin {
   if (url === '') return 'native, called from JS';
   if (url.startsWith('node:')) return 'node (JS)';
   if (url.includes('/node_modules/')) return 'dependencies';
-  if (url.includes('/packages/server/src/')) return 'ours: server';
+  if (url.includes('/packages/server/src/') || url.includes('/packages/server/dist/')) {
+    return 'ours: server';
+  }
   if (url.includes('/packages/client-hello/')) return 'ours: client-hello';
   if (url.includes('/packages/ocsp-client/') || url.includes('/packages/ocsp-codec/')) {
     return 'ours: ocsp-client/codec';

@@ -7,7 +7,6 @@
  * BENCH_SERVER_LIFETIME_MS.
  */
 import { readFileSync } from 'node:fs';
-import { register } from 'node:module';
 import type * as net from 'node:net';
 import { PerformanceObserver } from 'node:perf_hooks';
 import * as tls from 'node:tls';
@@ -114,10 +113,10 @@ if (mode === 'node-tls' || mode === 'node-tls-ocsp') {
   server = plain;
   closeServer = () => new Promise((resolve) => plain.close(() => resolve()));
 } else {
-  // Our packages as tsc emits them, not as tsx's esbuild does (see ts-hooks.ts), unless asked.
-  if (process.env['BENCH_OURS_LOADER'] !== 'tsx') register('./ts-hooks.ts', import.meta.url);
-  const { createTlsServer } = await import('../src/index.js');
-  // Which transform the code under test went through: esbuild's keepNames leaves __name calls.
+  // Our packages as they ship (`dist`, built by the bench first: build-ours.ts) when this
+  // process runs without the `source` condition; their sources through tsx with it.
+  const { createTlsServer } = await import('@staple/server');
+  // Which code is under test: tsx's esbuild (keepNames) leaves __name calls, tsc does not.
   const { readClientHello } = await import('@staple/client-hello');
   loader = readClientHello.toString().includes('__name(') ? 'tsx' : 'tsc';
   const only = (c: ServerConfig[KeyType]) => ({ key: c.key, cert: c.cert });

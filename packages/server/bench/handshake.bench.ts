@@ -43,13 +43,15 @@
  * Environment: BENCH_RATE (offered handshakes/s, default 400), BENCH_ROUNDS (clean rounds
  * wanted, 7), BENCH_SECONDS (per round, 6), BENCH_SLICE (10), BENCH_SCHEDULE (together, or
  * alone: each server process alone on the core for BENCH_SECONDS per round), BENCH_REPLICAS (processes per
- * Node server, 2), BENCH_WARMUP_SECONDS (all servers together, 60),
+ * Node server, 2), BENCH_WARMUP_HANDSHAKES (per Node server process, from the C client, 10000),
+ * BENCH_WARMUP_SECONDS (all servers together, 10),
  * BENCH_KEYS (ecdsa,rsa), BENCH_TLS12=0 to skip TLS 1.2, BENCH_SERVERS (a subset of the modes
  * above; node-tls is always run), BENCH_NGINX=0 to skip nginx (BENCH_NGINX_BIN: which one),
  * BENCH_FIXED=0 to skip the fixed-rate part, BENCH_PROFILE=0 to skip the profiles,
  * BENCH_PERF=0 to skip perf, BENCH_CLUSTER=0 to skip the whole-machine part (its own settings
- * in cluster.ts), BENCH_OURS_LOADER=tsx to run our packages through tsx's esbuild
- * transform instead of a tsc-like one (ts-hooks.ts). Fails (exit 1) when any handshake fails,
+ * in cluster.ts), BENCH_OURS_LOADER=tsx to run our packages from their sources through tsx's
+ * esbuild transform instead of from their `dist`, built first (build-ours.ts) and loaded as
+ * published. Fails (exit 1) when any handshake fails,
  * a server reports an error, a staple is missing or wrong, or the counts do not add up.
  */
 import { type ChildProcess, spawnSync } from 'node:child_process';
@@ -68,10 +70,12 @@ import { fileURLToPath } from 'node:url';
 import { fetchOcspResponse } from '@staple/ocsp-client';
 import { decodeResponse } from '@staple/ocsp-codec';
 import { startTestOcsp } from '@staple/testkit';
+import { buildOurs } from './build-ours.js';
 import {
   Child,
   installCleanup,
   killEverything,
+  OURS_FROM_SOURCE,
   removeTempDir,
   stopProcess,
   trackChild,
@@ -79,9 +83,11 @@ import {
 } from './children.js';
 import { runCluster } from './cluster.js';
 import { type CpuProfile, type ProfileSummary, summarizeProfile } from './cpu-profile.js';
+import { buildLoadClient, runLoadClient } from './load-client.js';
 import { findNginx, nginxVersion } from './nginx.js';
 import { type NativeSummary, perfAvailable, perfReport, startPerf } from './perf-profile.js';
 import {
+  allCpus,
   clockTicks,
   cores,
   coreTimes,
@@ -186,11 +192,21 @@ const PROFILE = process.env['BENCH_PROFILE'] !== '0';
 const PERF = process.env['BENCH_PERF'] !== '0';
 const CLUSTER = process.env['BENCH_CLUSTER'] !== '0';
 const FIXED = process.env['BENCH_FIXED'] !== '0';
-// Our servers' JIT takes a few thousand handshakes to settle (measured: the first rounds after
-// a 3 s warm-up at 400/s still ran 20-40% above the later ones); the warm-up is shared by all
-// the servers of a cell.
-const WARMUP_SECONDS = envNumber('BENCH_WARMUP_SECONDS', 60, 0.5, 300);
-const WARMUP_AGAIN_SECONDS = Math.min(5, WARMUP_SECONDS);
+/**
+ * Handshakes each Node server process gets from the C load client (closed loop) before a key's
+ * first cell (BENCH_WARMUP_HANDSHAKES, default 10,000; later cells of the key: 2,000 more), and
+ * each profiled process before its profile. Measured (--trace-opt, --trace-deopt): our servers'
+ * JIT still optimizes and deoptimizes up to about 8,000 handshakes, node:tls's settles sooner;
+ * with a 60 s warm-up at 400/s shared by 8 processes (3,000 each), ours' ratios fell from
+ * round to round through a whole cell (1.23x in the first round, 1.09x in the seventh). Then
+ * BENCH_WARMUP_SECONDS (default 10; 60 without the C client) of the bench's own client at the
+ * offered rate, all servers together, which checks what each one serves.
+ */
+const WARMUP_HANDSHAKES = Math.round(envNumber('BENCH_WARMUP_HANDSHAKES', 10_000, 0, 200_000));
+const WARMUP_AGAIN_HANDSHAKES = Math.min(2_000, WARMUP_HANDSHAKES);
+const WARMUP_SECONDS_ASKED = process.env['BENCH_WARMUP_SECONDS']
+  ? envNumber('BENCH_WARMUP_SECONDS', 10, 0.5, 300)
+  : undefined;
 const PROFILE_WARMUP_SECONDS = 5;
 const CALIBRATION_SECONDS = 2;
 const PROFILE_SECONDS = 3;
@@ -696,6 +712,9 @@ async function profileServer(
       : [];
     const server = await start(nodeArgs, dir);
     if (usePerf && isNode) mapFile = `/tmp/perf-${server.pid}.map`;
+    if (isNode && loadClient && WARMUP_HANDSHAKES > 0) {
+      await warmUp(loadClient, server, 'TLSv1.3', WARMUP_HANDSHAKES);
+    }
     await measure(server, client, 'TLSv1.3', rate, PROFILE_WARMUP_SECONDS, false, expectedSerial);
     // Up to 3 attempts, for one without other load on the cores; else the least disturbed.
     let best: { m: FullMeasurement; perfFile: string } | undefined;
@@ -1006,6 +1025,11 @@ async function main(): Promise<void> {
   // BENCH_SERVERS leaves it out of the tables.
   const modes = MODES.filter((m) => m !== 'nginx' || nginxBin);
 
+  if (!OURS_FROM_SOURCE) {
+    const t0 = performance.now();
+    buildOurs(join(packageDir, '..'));
+    console.log(`built dist of our packages in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
   const ocsp = await startTestOcsp();
   try {
     const { pki } = ocsp;
@@ -1078,6 +1102,15 @@ async function main(): Promise<void> {
       lifetimeMs: CHILD_LIFETIME_MS,
     };
     const nginxDir = trackTempDir(mkdtempSync(join(os.tmpdir(), 'staple-bench-nginx-')));
+    if (WARMUP_HANDSHAKES > 0) {
+      const loadDir = trackTempDir(mkdtempSync(join(os.tmpdir(), 'staple-bench-load-')));
+      const built = buildLoadClient(here, loadDir);
+      if ('error' in built) {
+        warnings.push(`warm-up with the bench's own client only (${built.error})`);
+      } else {
+        loadClient = built.bin;
+      }
+    }
     try {
       for (const key of FIXED ? KEYS : []) {
         // Started side by side; whatever started is stopped, whatever failed.
@@ -1195,7 +1228,8 @@ async function main(): Promise<void> {
         schedule: SCHEDULE,
         slice: SLICE,
         processesPerNodeServer: REPLICAS,
-        warmupSeconds: WARMUP_SECONDS,
+        warmupSeconds: warmupSeconds(),
+        warmupHandshakes: loadClient ? WARMUP_HANDSHAKES : null,
         cleanRound: { serverCoreForeign: CLEAN_SERVER_CORE, clientCoreForeign: CLEAN_CLIENT_CORE },
         serverCore: pinned ? SERVER_CORE : null,
         clientCore: pinned ? CLIENT_CORE : null,
@@ -1205,10 +1239,9 @@ async function main(): Promise<void> {
         handshake:
           'full (no session offered, resumption checked absent), status_request, SNI localhost; ' +
           'the client ends each connection right after its handshake and reads until close',
-        oursLoadedAs:
-          process.env['BENCH_OURS_LOADER'] === 'tsx'
-            ? 'tsx (esbuild, keepNames)'
-            : 'tsc-like (TypeScript transpileModule)',
+        oursLoadedAs: OURS_FROM_SOURCE
+          ? 'sources through tsx (esbuild, keepNames)'
+          : 'dist, as published (tsc -p tsconfig.build.json, built at the start of the run)',
       },
       servers: SERVERS.filter((s) => modes.includes(s.mode)),
       handshakeCpu: cells,
@@ -1233,6 +1266,40 @@ async function main(): Promise<void> {
   }
 }
 
+/** The C load client (load-client.ts) when it could be built, for warm-ups; set by main. */
+let loadClient: string | undefined;
+
+/** What the shared warm-up at the offered rate lasts: shorter when the C client warmed first. */
+const warmupSeconds = () => WARMUP_SECONDS_ASKED ?? (loadClient ? 10 : 60);
+
+/**
+ * `count` handshakes of `version` to one server process, closed loop from the C client on the
+ * client's core, every one checked (stapled where it should be, never resumed).
+ */
+async function warmUp(
+  bin: string,
+  server: ServerUnderTest,
+  version: TlsVersion,
+  count: number,
+): Promise<void> {
+  const [r] = await runLoadClient(bin, {
+    port: server.port,
+    key: server.key,
+    version,
+    seconds: 120,
+    max: count,
+    clients: 1,
+    concurrency: 2,
+    expectStaple: server.staple,
+    cpus: pinned ? String(CLIENT_CORE) : allCpus,
+  });
+  const what = `warm-up of ${server.mode}#${server.replica}`;
+  if (!r || r.completed !== count || r.failed > 0) throw new Error(`${what}: ${JSON.stringify(r)}`);
+  if (r.stapled !== (server.staple ? count : 0) || r.wrongStaple > 0 || r.reused > 0) {
+    throw new Error(`${what}: stapled ${r.stapled}, wrong ${r.wrongStaple}, resumed ${r.reused}`);
+  }
+}
+
 /**
  * One TLS version × key type: warm-up, calibration, rounds. Every run goes to all the servers
  * at once, their handshakes interleaved (measureTogether).
@@ -1248,12 +1315,21 @@ async function runCell(
   const where = `${version} ${key}`;
   // Warm up every server (JIT, first-connection costs) and check what it serves.
   const first = version === 'TLSv1.3' || !TLS12;
+  if (loadClient && WARMUP_HANDSHAKES > 0) {
+    const count = first ? WARMUP_HANDSHAKES : WARMUP_AGAIN_HANDSHAKES;
+    const t0 = performance.now();
+    for (const s of servers) if (s.mode !== 'nginx') await warmUp(loadClient, s, version, count);
+    console.log(
+      `${where}: ${count} handshakes to each Node server process to warm it up ` +
+        `(C client, ${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+    );
+  }
   const warm = await measureTogether(
     servers,
     client,
     version,
     RATE,
-    first ? WARMUP_SECONDS : WARMUP_AGAIN_SECONDS,
+    first ? warmupSeconds() : Math.min(5, warmupSeconds()),
     true,
     expectedSerial,
   );

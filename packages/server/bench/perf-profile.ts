@@ -54,7 +54,9 @@ export function startPerf(pid: number, file: string): ChildProcess {
 }
 
 function jsOrigin(symbol: string): NativeOrigin {
-  if (symbol.includes('/packages/server/src/')) return 'ours: server (JS)';
+  if (symbol.includes('/packages/server/src/') || symbol.includes('/packages/server/dist/')) {
+    return 'ours: server (JS)';
+  }
   if (symbol.includes('/packages/client-hello/')) return 'ours: client-hello (JS)';
   if (symbol.includes('/packages/')) return 'ours: other packages (JS)';
   if (symbol.includes(' node:')) return 'node internals (JS)';

@@ -67,7 +67,7 @@ export interface ServerReady {
   readonly pid: number;
   /** What the stapler says, for our servers. */
   readonly staples?: readonly { readonly serial: string; readonly stapling: boolean }[];
-  /** How our TypeScript was turned into JavaScript: tsc-like (ts-hooks.ts) or tsx's esbuild. */
+  /** How our TypeScript was turned into JavaScript: tsc (`dist`, build-ours.ts) or tsx's esbuild. */
   readonly loader?: 'tsc' | 'tsx';
 }
 

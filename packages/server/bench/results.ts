@@ -73,6 +73,8 @@ export interface Settings {
   /** Processes per Node server; their CPU and handshakes are summed (nginx: one worker). */
   readonly processesPerNodeServer: number;
   readonly warmupSeconds: number;
+  /** Handshakes each Node server process got from the C load client first; null: none. */
+  readonly warmupHandshakes?: number | null;
   /** A round is clean when no run in it saw more foreign work than this (share of wall). */
   readonly cleanRound: { readonly serverCoreForeign: number; readonly clientCoreForeign: number };
   readonly serverCore: number | null;

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Child } from './children.js';
+import { Child, OURS_FROM_SOURCE } from './children.js';
 import { Nginx } from './nginx.js';
 import { processCpuUs } from './proc.js';
 import type {
@@ -120,6 +120,7 @@ export async function startNodeServer(
   replica = 0,
 ): Promise<ServerUnderTest> {
   const child = new Child<ServerMessage>(`server ${mode}#${replica} ${key}`, {
+    sourceConditions: OURS_FROM_SOURCE,
     script: join(context.benchDir, 'handshake-server.ts'),
     args: [mode, key],
     nodeArgs,
@@ -133,7 +134,7 @@ export async function startNodeServer(
   });
   const ready = (await child.next(60_000)) as ServerReady;
   if (ready.type !== 'ready') throw new Error(`server ${mode}: expected ready, got ${ready.type}`);
-  const wantLoader = process.env['BENCH_OURS_LOADER'] === 'tsx' ? 'tsx' : 'tsc';
+  const wantLoader = OURS_FROM_SOURCE ? 'tsx' : 'tsc';
   if (mode.startsWith('ours') && ready.loader !== wantLoader) {
     throw new Error(`server ${mode}: our code was loaded by ${ready.loader}, not ${wantLoader}`);
   }
