@@ -2,9 +2,9 @@ import type * as net from 'node:net';
 import * as tls from 'node:tls';
 
 /**
- * Hands a connection whose ClientHello has been read (and unshifted back) to an inner
- * tls.Server or https.Server, with the staple already set on the TLS handle, so OpenSSL sends
- * it from its own status callback while it answers the hello.
+ * Hands a connection whose ClientHello has been read to an inner tls.Server or https.Server,
+ * with the staple already set on the TLS handle, so OpenSSL sends it from its own status
+ * callback while it answers the hello, and the hello's bytes given to the handle directly.
  *
  * Node's public way to staple is the server's 'OCSPRequest' event. Listening to it turns on
  * OpenSSL's certificate callback for every handshake: the handshake stops, JS is called, the
@@ -15,14 +15,18 @@ import * as tls from 'node:tls';
  * This does what tls.Server does with a connection (lib/_tls_wrap.js: tlsConnectionListener
  * and its listeners), plus the staple. It relies on Node internals, read from Node 20's
  * source: the server's `_sharedCreds`, the handle's `setOCSPResponse` (what Node's own
- * OCSPRequest callback calls), TLSSocket's `_releaseControl` and `_controlReleased`, and its
+ * OCSPRequest callback calls) and `receive` (what Node's initRead feeds buffered bytes to),
+ * TLSSocket's `_releaseControl` and `_controlReleased`, and its
  * '_tlsError' event. `canHandOff` checks what can be checked; when it says no, the caller
  * falls back to `inner.emit('connection')` with an 'OCSPRequest' listener.
  */
 
 /** The TLSSocket internals used here. */
 interface TlsSocketInternals {
-  _handle: { setOCSPResponse?: (response: Buffer) => void } | null;
+  _handle: {
+    setOCSPResponse?: (response: Buffer) => void;
+    receive?: (bytes: Buffer) => void;
+  } | null;
   _controlReleased: boolean;
   _releaseControl(): boolean;
   secureConnecting: boolean;
@@ -57,6 +61,7 @@ function supportsHandleStapling(): boolean {
       }) as unknown as tls.TLSSocket & TlsSocketInternals;
       handleStapling =
         typeof probe._handle?.setOCSPResponse === 'function' &&
+        typeof probe._handle?.receive === 'function' &&
         typeof probe._releaseControl === 'function' &&
         probe._controlReleased === false;
       probe.destroy();
@@ -113,13 +118,14 @@ function onKeylog(this: ServerSocket, line: Buffer): void {
 }
 
 /**
- * Starts TLS on `socket` (whose hello is in its read buffer) for `inner`, stapling `staple`
- * when given. Only for servers `canHandOff` accepted.
+ * Starts TLS on `socket` for `inner`, stapling `staple` when given, and hands it `hello`: the
+ * bytes read from the socket so far, if any. Only for servers `canHandOff` accepted.
  */
 export function handOff(
   inner: tls.Server,
   socket: net.Socket,
   staple: Buffer | undefined,
+  hello: Buffer | undefined,
   options: HandoffOptions,
 ): tls.TLSSocket {
   const server = inner as InnerServer;
@@ -138,13 +144,18 @@ export function handOff(
     pskIdentityHint: options.pskIdentityHint,
   } as tls.TLSSocketOptions;
   const tlsSocket = new tls.TLSSocket(socket, tlsOptions) as ServerSocket;
-  // The hello is fed to OpenSSL on the next tick (Node's initRead): the staple is in place
-  // before it is read, and OpenSSL sends it only to a client that asked (status_request).
+  // In place before OpenSSL reads the hello; it sends it only to a client that asked
+  // (status_request).
   if (staple) tlsSocket._handle?.setOCSPResponse?.(staple);
   tlsSocket.on('secure', onSecure);
   if (inner.listenerCount('keylog') > 0) tlsSocket.on('keylog', onKeylog);
   tlsSocket.on('close', onClose);
   tlsSocket.on('_tlsError', onTlsError);
   tlsSocket.on('error', onTlsError);
+  // Straight to OpenSSL, now that the listeners are on (what Node's initRead does on the next
+  // tick with bytes put back into the socket's buffer, without the round trip through the
+  // socket's stream: unshift, then read back out). Anything the socket has buffered besides
+  // still follows on the next tick, after these bytes.
+  if (hello) tlsSocket._handle?.receive?.(hello);
   return tlsSocket;
 }

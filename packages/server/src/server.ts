@@ -636,7 +636,6 @@ export class StapleServer extends net.Server {
       hello.statusRequest?.statusType === OCSP_STATUS_TYPE
         ? (entry.stapler?.get(entry.prepared.leaf) as Buffer | undefined)
         : undefined;
-    socket.unshift(bytes);
     this.#start(socket, entry, bytes, staple);
   }
 
@@ -656,8 +655,13 @@ export class StapleServer extends net.Server {
     this.#stats.handedToTls++;
     entry.live++;
     socket.on('close', onHandedClose);
-    if (entry.handOff) handOff(entry.inner, socket, staple, this.#handoffOptions);
-    else entry.inner.emit('connection', socket);
+    if (entry.handOff) {
+      handOff(entry.inner, socket, staple, bytes, this.#handoffOptions);
+    } else {
+      // Node's own listener reads the hello back out of the socket's buffer.
+      if (bytes) socket.unshift(bytes);
+      entry.inner.emit('connection', socket);
+    }
   }
 
   #choose(hello: ClientHello, socket: net.Socket): Entry | undefined {
