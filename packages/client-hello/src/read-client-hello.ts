@@ -95,13 +95,14 @@ export function readClientHelloWith(
     throw new TypeError('a ClientHello is being read from this socket already');
   }
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const fromHandle = options.forTls === true && readFromHandle(socket);
   const reader: Reader = {
     socket,
     maxBytes: options.maxBytes ?? 16 * 1024,
     timeoutMs,
     callback,
     bytes: undefined,
-    fromHandle: false,
+    fromHandle,
     deadline: performance.now() + timeoutMs,
     prev: undefined,
     next: undefined,
@@ -110,8 +111,6 @@ export function readClientHelloWith(
   // server reads a hello on every connection, and closures per connection are garbage per
   // connection.
   (socket as ReaderSocket)[READER] = reader;
-  const fromHandle = options.forTls === true && readFromHandle(socket);
-  reader.fromHandle = fromHandle;
   if (!fromHandle) socket.on('data', onData);
   socket.on('end', onEnd);
   socket.on('close', onEnd);
@@ -188,7 +187,7 @@ interface Reader {
   /** The bytes read so far (one buffer: later chunks are concatenated onto it). */
   bytes: Buffer | undefined;
   /** `forTls` and read from the handle (see readFromHandle). */
-  fromHandle: boolean;
+  readonly fromHandle: boolean;
   readonly deadline: number;
   prev: Reader | undefined;
   next: Reader | undefined;

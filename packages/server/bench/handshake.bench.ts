@@ -1317,7 +1317,8 @@ async function runCell(
   // Warm up every server (JIT, first-connection costs) and check what it serves.
   const first = version === 'TLSv1.3' || !TLS12;
   if (loadClient && WARMUP_HANDSHAKES > 0) {
-    // Before a key's first cell, every TLS version of the run in turns, in 4 parts: a server
+    // Before a key's first cell (always TLS 1.3, the last of the turns), every TLS version of
+    // the run in turns, in 4 parts: a server
     // sees both kinds of hello from the start, as in production, so the JIT has met both
     // before anything is measured. Measured before: warmed with TLS 1.3 only, the TLS 1.2
     // cells that followed put every server with JS of its own (ours, and node:tls answering
@@ -1330,10 +1331,6 @@ async function runCell(
     for (let part = 0; part < parts; part++) {
       const v = versions[part % versions.length]!;
       for (const s of servers) if (s.mode !== 'nginx') await warmUp(loadClient, s, v, each);
-    }
-    // Then the cell's own version last.
-    if (first && versions.length > 1 && versions[(parts - 1) % versions.length] !== version) {
-      for (const s of servers) if (s.mode !== 'nginx') await warmUp(loadClient, s, version, each);
     }
     console.log(
       `${where}: ${count} handshakes (${versions.join(' and ')}) to each Node server process ` +
