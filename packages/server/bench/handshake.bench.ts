@@ -1318,9 +1318,8 @@ async function runCell(
   const first = version === 'TLSv1.3' || !TLS12;
   if (loadClient && WARMUP_HANDSHAKES > 0) {
     // Before a key's first cell (always TLS 1.3, the last of the turns), every TLS version of
-    // the run in turns, in 4 parts: a server
-    // sees both kinds of hello from the start, as in production, so the JIT has met both
-    // before anything is measured. Measured before: warmed with TLS 1.3 only, the TLS 1.2
+    // the run in turns, in 4 parts: a server sees both kinds of hello from the start, as in
+    // production, so the JIT has met both before anything is measured. Measured before: warmed with TLS 1.3 only, the TLS 1.2
     // cells that followed put every server with JS of its own (ours, and node:tls answering
     // OCSPRequest) 10-25% above node:tls, against 0.9-1.1x in the TLS 1.3 cells.
     const versions: TlsVersion[] = first && TLS12 ? ['TLSv1.2', 'TLSv1.3'] : [version];
