@@ -27,6 +27,7 @@ import {
   type PreparedCertificate,
   prepareCertificates,
 } from './certificates.js';
+import { setDeferAccept } from './defer-accept.js';
 import { StapleServerError } from './errors.js';
 import { canHandOff, type HandoffOptions, handOff } from './handoff.js';
 
@@ -79,6 +80,16 @@ export interface StapleServerOptions extends TlsPassThrough {
    * TLS (`handshakeTimeout`).
    */
   readonly clientHello?: ReadClientHelloOptions | false;
+  /**
+   * TCP_DEFER_ACCEPT on the listening socket (Linux; nginx's `listen … deferred`): the kernel
+   * hands a connection over only once its ClientHello has arrived, so the server does not wake
+   * up once for the connection and again for its hello. `true` is 1 second, or give seconds:
+   * a client silent for that long is handed over anyway (and then meets the hello's time
+   * limit). Needs koffi, an optional peer dependency (`npm install koffi`); where it cannot be
+   * set (not Linux, no koffi, a Unix socket, a cluster worker) the server logs a warning and
+   * accepts as usual: `deferringAccept` tells which. Default false.
+   */
+  readonly deferAccept?: boolean | number;
   readonly logger?: Logger;
 }
 
@@ -279,6 +290,9 @@ export class StapleServer extends net.Server {
   #index = new CertificateIndex<CertificateChoice>([]);
   #byChoice = new Map<CertificateChoice, Entry>();
   #anyMustStaple = false;
+  /** deferAccept in seconds, when asked for. */
+  readonly #deferSeconds: number | undefined;
+  #deferring = false;
   #stats = {
     accepted: 0,
     handedToTls: 0,
@@ -309,6 +323,18 @@ export class StapleServer extends net.Server {
         'clientHello: false and select: a policy needs the hello',
       );
     }
+    const defer = options.deferAccept;
+    if (
+      defer !== undefined &&
+      typeof defer !== 'boolean' &&
+      !(Number.isInteger(defer) && defer >= 1 && defer <= 3600)
+    ) {
+      throw new StapleServerError(
+        'ERR_STAPLE_SERVER_INVALID_OPTIONS',
+        'deferAccept: true, false or whole seconds from 1 to 3600',
+      );
+    }
+    this.#deferSeconds = defer === true ? 1 : defer || undefined;
     this.#kind = kind;
     this.#options = options;
     this.#logger = options.logger ?? {};
@@ -343,6 +369,9 @@ export class StapleServer extends net.Server {
     });
     this.setCertificates(options.certificates);
     this.on('connection', (socket: net.Socket) => this.#accept(socket));
+    // Before the application's own 'listening' listeners (listen's callback among them), and
+    // before the first poll for connections.
+    this.on('listening', () => this.#deferAccept());
     if (kind !== 'tls') {
       // Listening again after close(): restart the connection checks close() stopped.
       this.on('listening', () => {
@@ -373,6 +402,24 @@ export class StapleServer extends net.Server {
   /** The stapler this server uses (to watch events or read `status()`). */
   get stapler(): Stapler | undefined {
     return this.#stapler;
+  }
+
+  /**
+   * The kernel holds connections back until their first bytes (`deferAccept`) on the socket
+   * this server listens on now.
+   */
+  get deferringAccept(): boolean {
+    return this.#deferring;
+  }
+
+  #deferAccept(): void {
+    this.#deferring = false;
+    if (this.#deferSeconds === undefined) return;
+    const why = setDeferAccept(this, this.#deferSeconds);
+    this.#deferring = why === undefined;
+    if (why !== undefined) {
+      this.#logger.warn?.({ reason: why }, 'deferAccept: connections are accepted as usual');
+    }
   }
 
   stats(): StapleServerStats {
@@ -474,6 +521,7 @@ export class StapleServer extends net.Server {
       select: _sel,
       mustStaple: _m,
       clientHello: _h,
+      deferAccept: _d,
       logger: _l,
       ...tlsOptions
     } = this.#options;
@@ -765,6 +813,7 @@ export class StapleServer extends net.Server {
    * and calls back when every connection has ended.
    */
   override close(callback?: (error?: Error) => void): this {
+    this.#deferring = false;
     for (const socket of this.#reading) socket.destroy();
     this.#reading.clear();
     for (const { sessions } of this.#inners) for (const session of sessions ?? []) session.close();

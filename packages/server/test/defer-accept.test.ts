@@ -1,0 +1,162 @@
+/**
+ * deferAccept (TCP_DEFER_ACCEPT, set through koffi): the kernel holds a connection back until
+ * its first bytes arrive. Seen from outside: a client that has connected and says nothing is
+ * not accepted; its ClientHello brings the connection in, and the handshake is stapled.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tls from 'node:tls';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTlsServer, type StapleServer, StapleServerError } from '../src/index.js';
+import {
+  certificatesOf,
+  closeServer,
+  HOST,
+  listen,
+  sleep,
+  stapleSerial,
+  startEnv,
+  type TestEnv,
+  waitFor,
+  withTimeout,
+} from './helpers.js';
+
+function connected(port: number): Promise<net.Socket> {
+  return withTimeout(
+    new Promise<net.Socket>((resolve, reject) => {
+      const socket = net.connect(port, HOST, () => resolve(socket));
+      socket.once('error', reject);
+    }),
+    5_000,
+    'TCP connect',
+  );
+}
+
+/** A TLS handshake over a TCP connection made earlier; resolves with the staple received. */
+function handshakeOver(socket: net.Socket, env: TestEnv): Promise<Buffer | undefined> {
+  return withTimeout(
+    new Promise<Buffer | undefined>((resolve, reject) => {
+      let staple: Buffer | undefined;
+      const client = tls.connect({
+        socket,
+        servername: 'localhost',
+        ca: env.pki.rootPem,
+        requestOCSP: true,
+      });
+      client.on('OCSPResponse', (response: Buffer) => {
+        staple = response;
+      });
+      client.once('secureConnect', () => {
+        client.end();
+        resolve(staple);
+      });
+      client.once('error', reject);
+    }),
+    5_000,
+    'TLS handshake',
+  );
+}
+
+describe('deferAccept', () => {
+  let env: TestEnv | undefined;
+  let server: StapleServer | undefined;
+  const sockets: net.Socket[] = [];
+
+  afterEach(async () => {
+    for (const socket of sockets.splice(0)) socket.destroy();
+    if (server) await closeServer(server);
+    await env?.close();
+    server = undefined;
+    env = undefined;
+  });
+
+  it('holds a silent connection back until its ClientHello, which is then stapled', async () => {
+    env = await startEnv();
+    server = createTlsServer({
+      certificates: certificatesOf(env.pki, ['ecdsa']),
+      deferAccept: true,
+    });
+    await server.ready();
+    const port = await listen(server);
+    expect(server.deferringAccept).toBe(true);
+    const socket = await connected(port);
+    sockets.push(socket);
+    // Connected as far as the client can tell; the kernel has not handed it over.
+    await sleep(300);
+    expect(server.stats().accepted).toBe(0);
+    const staple = await handshakeOver(socket, env);
+    expect(server.stats().accepted).toBe(1);
+    expect(staple).toBeDefined();
+    expect(stapleSerial(staple!)).toBe(env.pki.leaf('ecdsa').serialNumber);
+  });
+
+  it('without it, the same silent connection is accepted at once', async () => {
+    env = await startEnv();
+    server = createTlsServer({ certificates: certificatesOf(env.pki, ['ecdsa']), stapling: false });
+    const port = await listen(server);
+    expect(server.deferringAccept).toBe(false);
+    sockets.push(await connected(port));
+    await waitFor(() => server!.stats().accepted === 1, 2_000, 'accepted');
+  });
+
+  it('a client that stays silent is handed over after the deferral and meets the hello limit', async () => {
+    env = await startEnv();
+    server = createTlsServer({
+      certificates: certificatesOf(env.pki, ['ecdsa']),
+      stapling: false,
+      deferAccept: 1,
+      clientHello: { timeoutMs: 300 },
+    });
+    const port = await listen(server);
+    const socket = await connected(port);
+    sockets.push(socket);
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => {});
+    socket.resume();
+    await withTimeout(closed, 15_000, 'the server closes the silent connection');
+    expect(server.stats().accepted).toBe(1);
+    expect(server.stats().badHello).toBe(1);
+  });
+
+  it('on a Unix socket it is not set: a warning, and connections are accepted as usual', async () => {
+    env = await startEnv();
+    const warnings: unknown[] = [];
+    server = createTlsServer({
+      certificates: certificatesOf(env.pki, ['ecdsa']),
+      stapling: false,
+      deferAccept: true,
+      logger: { warn: (fields: unknown) => warnings.push(fields) },
+    });
+    const dir = await mkdtemp(join(tmpdir(), 'staple-defer-'));
+    try {
+      const path = join(dir, 'server.sock');
+      await new Promise<void>((resolve) => server!.listen(path, resolve));
+      expect(server.deferringAccept).toBe(false);
+      expect(warnings).toEqual([{ reason: 'not listening on a TCP port' }]);
+      await closeServer(server);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses what is not true, false or whole seconds', async () => {
+    env = await startEnv();
+    const certificates = certificatesOf(env.pki, ['ecdsa']);
+    for (const deferAccept of [0, 0.5, -1, 3601, '1'] as unknown as number[]) {
+      let error: unknown;
+      try {
+        createTlsServer({ certificates, stapling: false, deferAccept });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(StapleServerError);
+      expect(error).toMatchObject({ code: 'ERR_STAPLE_SERVER_INVALID_OPTIONS' });
+      expect((error as Error).message).toMatch(/^deferAccept/);
+    }
+    for (const deferAccept of [true, false, 1, 60]) {
+      createTlsServer({ certificates, stapling: false, deferAccept }).close();
+    }
+  });
+});
