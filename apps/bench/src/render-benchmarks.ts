@@ -121,18 +121,19 @@ function handshakes(server: BenchServerReport | undefined): string[] {
       : []),
     '1 = plain `node:tls` (one certificate, no stapling); 2 = ours (`@staple/server`, RSA+ECDSA,',
     'stapling); 3 = nginx (one worker, `ssl_stapling_file`, the certificate of the key under test).',
-    "A/A = a server's second process / its first: what identical servers differ by, the noise",
+    "A/A = a server's odd-numbered processes / its even-numbered ones: what identical servers differ by, the noise",
     'floor of these ratios. CPU in µs per handshake. Goal: ours ≤ 1.05 of 1 with one certificate, 2/1 ≤ 1.10 with two.',
     '"ours 1 cert, no hello read" is ours with one certificate and `clientHello: false`: straight to TLS, no ClientHello read in JS.',
+    '"deferAccept" columns: ours with `deferAccept: true` (TCP_DEFER_ACCEPT: the kernel hands a connection over once its hello is there).',
     '',
-    '| TLS | key | rate/s | 1 node:tls | 2 ours | 3 nginx | 2/1 | 2/3 | 3/1 | ours 1 cert/1 | ours 1 cert, no hello read/1 | OCSPRequest/1 | A/A 1 | A/A 2 | added p50 / p99 µs (2 vs 1) |',
-    '| --- | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |',
+    '| TLS | key | rate/s | 1 node:tls | 2 ours | 3 nginx | 2/1 | 2/3 | 3/1 | ours 1 cert/1 | ours 1 cert, no hello read/1 | ours 1 cert, deferAccept/1 | 2 with deferAccept/1 | OCSPRequest/1 | A/A 1 | A/A 2 | added p50 / p99 µs (2 vs 1) |',
+    '| --- | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |',
   );
   for (const cell of server.handshakeCpu) {
     const row = (mode: string) => cell.rows.find((r) => r.mode === mode);
     const ours = row('ours-rsa-ecdsa');
     lines.push(
-      `| ${cell.version} | ${cell.key} | ${cell.rate} | ${us(row('node-tls')?.cpuUsPerHandshake)} | ${us(ours?.cpuUsPerHandshake)} | ${us(row('nginx')?.cpuUsPerHandshake)} | ${ratio(cell.ratios.oursVsNodeTls)} | ${ratio(cell.ratios.oursVsNginx)} | ${ratio(cell.ratios.nginxVsNodeTls)} | ${ratio(cell.ratios.oursSingleVsNodeTls)} | ${ratio(cell.ratios.oursSingleDirectVsNodeTls)} | ${ratio(cell.ratios.nodeTlsOcspVsNodeTls)} | ${ratio(cell.ratios.nodeTlsAa)} | ${ratio(cell.ratios.oursAa)} | ${signedUs(ours?.addedP50UsVsNodeTls)} / ${signedUs(ours?.addedP99UsVsNodeTls)} |`,
+      `| ${cell.version} | ${cell.key} | ${cell.rate} | ${us(row('node-tls')?.cpuUsPerHandshake)} | ${us(ours?.cpuUsPerHandshake)} | ${us(row('nginx')?.cpuUsPerHandshake)} | ${ratio(cell.ratios.oursVsNodeTls)} | ${ratio(cell.ratios.oursVsNginx)} | ${ratio(cell.ratios.nginxVsNodeTls)} | ${ratio(cell.ratios.oursSingleVsNodeTls)} | ${ratio(cell.ratios.oursSingleDirectVsNodeTls)} | ${ratio(cell.ratios.oursSingleDeferVsNodeTls ?? null)} | ${ratio(cell.ratios.oursDeferVsNodeTls ?? null)} | ${ratio(cell.ratios.nodeTlsOcspVsNodeTls)} | ${ratio(cell.ratios.nodeTlsAa)} | ${ratio(cell.ratios.oursAa)} | ${signedUs(ours?.addedP50UsVsNodeTls)} / ${signedUs(ours?.addedP99UsVsNodeTls)} |`,
     );
   }
   lines.push('', ...cleanRounds(server.handshakeCpu));

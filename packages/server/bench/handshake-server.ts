@@ -121,12 +121,13 @@ if (mode === 'node-tls' || mode === 'node-tls-ocsp') {
   loader = readClientHello.toString().includes('__name(') ? 'tsx' : 'tsc';
   const only = (c: ServerConfig[KeyType]) => ({ key: c.key, cert: c.cert });
   const certificates =
-    mode === 'ours-rsa-ecdsa'
+    mode === 'ours-rsa-ecdsa' || mode === 'ours-rsa-ecdsa-defer'
       ? [only(config.rsa), only(config.ecdsa)] /* RSA listed first */
       : [only(config[key])];
   const ours = createTlsServer({
     certificates,
     ...(mode === 'ours-single-direct' ? { clientHello: false } : {}),
+    ...(mode.endsWith('-defer') ? { deferAccept: true } : {}),
   });
   await ours.ready();
   staples = (ours.stapler?.status() ?? []).map((s) => ({
@@ -146,6 +147,9 @@ server.on('error', (error) => fail(`server error: ${describe(error)}`));
 
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const address = server.address() as net.AddressInfo;
+if (mode.endsWith('-defer') && (server as { deferringAccept?: boolean }).deferringAccept !== true) {
+  fail('deferAccept is not in effect (is koffi installed?)');
+}
 
 async function exit(): Promise<void> {
   // Connections are all closed by the time the bench says exit; do not wait for stragglers.

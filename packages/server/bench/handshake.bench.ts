@@ -7,6 +7,8 @@
  *      ours-single     ours (createTlsServer) with that one certificate, stapling,
  *      ours-single-direct  the same with `clientHello: false` (no hello read),
  *   2. ours-rsa-ecdsa  ours with RSA and ECDSA certificates, stapling and selection,
+ *      ours-single-defer, ours-rsa-ecdsa-defer  ours-single and ours-rsa-ecdsa with
+ *                      `deferAccept: true` (TCP_DEFER_ACCEPT through koffi; Linux only),
  *   3. nginx           the Debian nginx, one worker, the key type's certificate,
  *                      `ssl_stapling_file` with the same fresh response, no session cache or
  *                      tickets (nginx.ts; skipped with a note when nginx is not installed).
@@ -22,7 +24,7 @@
  * runs of 1.5 s per server moved by ±25% from round to round with the machine's speed, more than
  * the differences measured; interleaved, a change of speed falls on every server alike. Two
  * processes of the same code still differ by up to ±10% for minutes (JIT and heap states), hence
- * several per server and the A/A ratio (second process / first) in the report: the noise floor
+ * several per server and the A/A ratio (odd processes / even ones) in the report: the noise floor
  * of every other ratio. Medians over rounds of per-round ratios; rounds during which other
  * processes loaded the cores (read from /proc/stat) are repeated, within a bound. Then CPU profiles of node-tls, ours
  * and nginx (`--cpu-prof`, and `perf` when usable) to say where the time goes; then the
@@ -41,9 +43,9 @@
  * dual-certificate probe}, `warnings[]`.
  *
  * Environment: BENCH_RATE (offered handshakes/s, default 400), BENCH_ROUNDS (clean rounds
- * wanted, 7), BENCH_SECONDS (per round, 6), BENCH_SLICE (10), BENCH_SCHEDULE (together, or
+ * wanted, 9), BENCH_SECONDS (per round, 6), BENCH_SLICE (10), BENCH_SCHEDULE (together, or
  * alone: each server process alone on the core for BENCH_SECONDS per round), BENCH_REPLICAS (processes per
- * Node server, 2), BENCH_WARMUP_HANDSHAKES (per Node server process, from the C client, 10000),
+ * Node server, 4), BENCH_WARMUP_HANDSHAKES (per Node server process, from the C client, 10000),
  * BENCH_WARMUP_SECONDS (all servers together, 10),
  * BENCH_KEYS (ecdsa,rsa), BENCH_TLS12=0 to skip TLS 1.2, BENCH_SERVERS (a subset of the modes
  * above; node-tls is always run), BENCH_NGINX=0 to skip nginx (BENCH_NGINX_BIN: which one),
@@ -155,7 +157,7 @@ function envList<T extends string>(name: string, all: readonly T[]): T[] {
 }
 
 const RATE = envNumber('BENCH_RATE', 400, 10, 5_000);
-const ROUNDS = Math.round(envNumber('BENCH_ROUNDS', 7, 1, 50));
+const ROUNDS = Math.round(envNumber('BENCH_ROUNDS', 9, 1, 50));
 const SECONDS = envNumber('BENCH_SECONDS', 6, 0.5, 120);
 // Consecutive handshakes to one server within a run (see RunCommand).
 const SLICE = Math.round(envNumber('BENCH_SLICE', 10, 1, 10_000));
@@ -170,7 +172,7 @@ const SCHEDULE: 'together' | 'alone' =
   process.env['BENCH_SCHEDULE'] === 'alone' ? 'alone' : 'together';
 // Processes per Node server: identical processes drift apart by up to ±15% for minutes (JIT,
 // heap), so each figure is the sum of several, and the spread between two is reported (A/A).
-const REPLICAS = Math.round(envNumber('BENCH_REPLICAS', 2, 1, 8));
+const REPLICAS = Math.round(envNumber('BENCH_REPLICAS', 4, 1, 8));
 const MAX_ROUNDS = ROUNDS + Math.ceil(ROUNDS / 3);
 // A round is clean when no run in it saw more other work than this (share of wall time).
 const CLEAN_SERVER_CORE = 0.05;
@@ -185,7 +187,12 @@ const MODES: ServerMode[] = (() => {
     SERVERS.map((s) => s.mode),
   );
   return SERVERS.map((s) => s.mode).filter(
-    (m) => m === 'node-tls' || (asked.includes(m) && (m !== 'nginx' || NGINX)),
+    (m) =>
+      m === 'node-tls' ||
+      (asked.includes(m) &&
+        (m !== 'nginx' || NGINX) &&
+        // TCP_DEFER_ACCEPT is Linux's.
+        (!m.endsWith('-defer') || process.platform === 'linux')),
   );
 })();
 const PROFILE = process.env['BENCH_PROFILE'] !== '0';
@@ -242,6 +249,10 @@ interface Measurement {
   readonly cpuUsPerHandshake: number;
   /** The same from /proc (schedstat, all threads) read here, as a cross-check. */
   readonly procCpuUsPerHandshake: number;
+  /** The kernel's part of cpuUsPerHandshake (NaN for nginx). */
+  readonly systemUsPerHandshake: number;
+  /** The main thread's CPU alone (/proc, clock-tick resolution). */
+  readonly mainThreadUsPerHandshake: number;
   readonly serverSocketErrors: number;
   /** Times the server's main thread went to sleep (voluntary context switches) per handshake. */
   readonly sleepsPerHandshake: number;
@@ -434,6 +445,8 @@ function check(
     serverCpuUs,
     cpuUsPerHandshake: serverCpuUs / handshakes,
     procCpuUsPerHandshake: (after.procCpuUs - before.procCpuUs) / handshakes,
+    systemUsPerHandshake: (after.systemUs - before.systemUs) / handshakes,
+    mainThreadUsPerHandshake: (after.mainThreadUs - before.mainThreadUs) / handshakes,
     serverSocketErrors: after.socketErrors - before.socketErrors,
     sleepsPerHandshake: (after.mainThreadSleeps - before.mainThreadSleeps) / handshakes,
     gcUsPerHandshake: ((after.gcMs - before.gcMs) * 1000) / handshakes,
@@ -488,6 +501,8 @@ function combine(ms: readonly Measurement[]): Measurement {
     serverCpuUs: sum((m) => m.serverCpuUs),
     cpuUsPerHandshake: sum((m) => m.serverCpuUs) / handshakes,
     procCpuUsPerHandshake: perHandshake((m) => m.procCpuUsPerHandshake),
+    systemUsPerHandshake: perHandshake((m) => m.systemUsPerHandshake),
+    mainThreadUsPerHandshake: perHandshake((m) => m.mainThreadUsPerHandshake),
     serverSocketErrors: sum((m) => m.serverSocketErrors),
     sleepsPerHandshake: perHandshake((m) => m.sleepsPerHandshake),
     gcUsPerHandshake: perHandshake((m) => m.gcUsPerHandshake),
@@ -610,18 +625,24 @@ function perProcess(runs: readonly Measurement[]): {
 
 type RoundMeasurement = Measurement & { readonly round: number };
 
-/** Median over rounds of a mode's second process / its first: what identical servers differ by. */
+/**
+ * Median over rounds of a mode's odd-numbered processes / its even-numbered ones (with two:
+ * the second / the first), CPU per handshake of each half summed: what identical servers
+ * differ by, at half the processes a ratio in the table sums.
+ */
 function aa(
   processRuns: readonly RoundMeasurement[],
   mode: ServerMode,
   rounds: number,
 ): number | null {
   const ratios: number[] = [];
+  const perHandshake = (ms: readonly RoundMeasurement[]) =>
+    ms.reduce((s, m) => s + m.serverCpuUs, 0) / ms.reduce((s, m) => s + m.handshakes, 0);
   for (let round = 0; round < rounds; round++) {
-    const of = (replica: number) =>
-      processRuns.find((m) => m.mode === mode && m.replica === replica && m.round === round);
-    const [a, b] = [of(0), of(1)];
-    if (a && b) ratios.push(b.cpuUsPerHandshake / a.cpuUsPerHandshake);
+    const mine = processRuns.filter((m) => m.mode === mode && m.round === round);
+    const even = mine.filter((m) => m.replica % 2 === 0);
+    const odd = mine.filter((m) => m.replica % 2 === 1);
+    if (even.length && odd.length) ratios.push(perHandshake(odd) / perHandshake(even));
   }
   return ratios.length ? median(ratios) : null;
 }
@@ -664,8 +685,9 @@ function printTable(cell: HandshakeCpuCell): void {
     `\nratios (${version} ${key}): 2/1 ours/node:tls = ${x(r.oursVsNodeTls)} (goal ≤ 1.10), ` +
       `2/3 ours/nginx = ${x(r.oursVsNginx)}, 3/1 nginx/node:tls = ${x(r.nginxVsNodeTls)}; ` +
       `ours one cert/node:tls = ${x(r.oursSingleVsNodeTls)} (clientHello: false ` +
-      `${x(r.oursSingleDirectVsNodeTls)}), node:tls+OCSPRequest/node:tls = ` +
-      `${x(r.nodeTlsOcspVsNodeTls)}; A/A (second process / first): node:tls ${x(r.nodeTlsAa)}, ` +
+      `${x(r.oursSingleDirectVsNodeTls)}, deferAccept ${x(r.oursSingleDeferVsNodeTls)}), ` +
+      `ours RSA+ECDSA deferAccept/node:tls = ${x(r.oursDeferVsNodeTls)}, node:tls+OCSPRequest/node:tls = ` +
+      `${x(r.nodeTlsOcspVsNodeTls)}; A/A (odd processes / even): node:tls ${x(r.nodeTlsAa)}, ` +
       `ours ${x(r.oursAa)}`,
   );
   const ciphers = new Set(rows.map((row) => `${row.cipher} ${row.group}`));
@@ -1465,6 +1487,8 @@ async function runCell(
       nginxVsNodeTls: row('nginx')?.ratioVsNodeTls ?? null,
       oursSingleVsNodeTls: row('ours-single')?.ratioVsNodeTls ?? null,
       oursSingleDirectVsNodeTls: row('ours-single-direct')?.ratioVsNodeTls ?? null,
+      oursSingleDeferVsNodeTls: row('ours-single-defer')?.ratioVsNodeTls ?? null,
+      oursDeferVsNodeTls: row('ours-rsa-ecdsa-defer')?.ratioVsNodeTls ?? null,
       nodeTlsOcspVsNodeTls: row('node-tls-ocsp')?.ratioVsNodeTls ?? null,
       nodeTlsAa: aa(processRuns, 'node-tls', kept.length),
       oursAa: aa(processRuns, 'ours-rsa-ecdsa', kept.length),
@@ -1477,6 +1501,8 @@ async function runCell(
       process: m.replica,
       cpuUsPerHandshake: m.cpuUsPerHandshake,
       procCpuUsPerHandshake: m.procCpuUsPerHandshake,
+      systemUsPerHandshake: orNull(m.systemUsPerHandshake),
+      mainThreadUsPerHandshake: orNull(m.mainThreadUsPerHandshake),
       gcUsPerHandshake: m.mode === 'nginx' ? null : orNull(m.gcUsPerHandshake),
       sleepsPerHandshake: orNull(m.sleepsPerHandshake),
       handshakes: m.handshakes,

@@ -10,7 +10,8 @@ import { createInterface } from 'node:readline';
  * OCSPRequest with a fixed buffer. `ours-single`: createTlsServer with that one certificate,
  * stapling. `ours-single-direct`: the same with `clientHello: false` (no hello read, straight to
  * TLS). `ours-rsa-ecdsa`: createTlsServer with RSA and ECDSA, stapling and selection (what
- * the issue calls "Staple's server"). `nginx`: the Debian nginx with ssl_stapling_file.
+ * the issue calls "Staple's server"). `ours-single-defer`, `ours-rsa-ecdsa-defer`: those two with
+ * `deferAccept: true` (TCP_DEFER_ACCEPT). `nginx`: the Debian nginx with ssl_stapling_file.
  */
 export type ServerMode =
   | 'node-tls'
@@ -18,6 +19,8 @@ export type ServerMode =
   | 'ours-single'
   | 'ours-single-direct'
   | 'ours-rsa-ecdsa'
+  | 'ours-single-defer'
+  | 'ours-rsa-ecdsa-defer'
   | 'nginx';
 
 /** Modes that run as handshake-server.ts (nginx is started by the bench itself). */
@@ -29,6 +32,8 @@ export const NODE_SERVER_MODES: readonly NodeServerMode[] = [
   'ours-single',
   'ours-single-direct',
   'ours-rsa-ecdsa',
+  'ours-single-defer',
+  'ours-rsa-ecdsa-defer',
 ];
 
 /** The certificate the client is forced to: ECDSA P-256 or RSA-2048. */

@@ -117,14 +117,19 @@ export interface HandshakeCpuCell {
     readonly oursSingleVsNodeTls: number | null;
     /** The same with `clientHello: false` (no hello read) / plain node:tls. */
     readonly oursSingleDirectVsNodeTls: number | null;
+    /** ours with one certificate and `deferAccept: true` / plain node:tls. */
+    readonly oursSingleDeferVsNodeTls: number | null;
+    /** ours RSA+ECDSA with `deferAccept: true` / plain node:tls. */
+    readonly oursDeferVsNodeTls: number | null;
     /** node:tls answering OCSPRequest with a fixed buffer / plain node:tls. */
     readonly nodeTlsOcspVsNodeTls: number | null;
     /**
-     * The baseline's second process / its first (A/A): what a ratio of identical servers
-     * comes to, the noise of the measurement itself (ideally 1); null with one process each.
+     * The baseline's odd-numbered processes / its even-numbered ones (A/A): what a ratio of
+     * identical servers comes to, the noise of the measurement itself (ideally 1), at half the
+     * processes a ratio sums; null with one process each.
      */
     readonly nodeTlsAa: number | null;
-    /** The same for ours (RSA+ECDSA): second process / first. */
+    /** The same for ours (RSA+ECDSA). */
     readonly oursAa: number | null;
   };
   /** One row per server run, in table order. */

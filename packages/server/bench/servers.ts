@@ -57,6 +57,22 @@ export const SERVERS: readonly ServerDescription[] = [
     staples: true,
   },
   {
+    mode: 'ours-single-defer',
+    role: 'extra',
+    label: 'ours, one certificate, deferAccept',
+    description:
+      "createTlsServer with the key type's certificate only, stapling, deferAccept: true (TCP_DEFER_ACCEPT)",
+    staples: true,
+  },
+  {
+    mode: 'ours-rsa-ecdsa-defer',
+    role: 'extra',
+    label: 'ours RSA+ECDSA, deferAccept',
+    description:
+      'createTlsServer with RSA and ECDSA certificates, stapling, chosen per client, deferAccept: true',
+    staples: true,
+  },
+  {
     mode: 'nginx',
     role: 'anchor (3)',
     label: 'nginx, ssl_stapling_file',
@@ -73,6 +89,8 @@ export const labelOf = (mode: ServerMode) => SERVERS.find((s) => s.mode === mode
 export interface ServerSnapshot {
   /** CPU time the server's own accounting reports (getrusage; nginx: its workers' schedstat). */
   readonly cpuUs: number;
+  /** The kernel's part of cpuUs (NaN for nginx). */
+  readonly systemUs: number;
   /** The same from /proc, read by the bench (schedstat of all its threads). */
   readonly procCpuUs: number;
   /** CLOCK_MONOTONIC in the server (Node: for the --cpu-prof window), else NaN. */
@@ -153,6 +171,7 @@ export async function startNodeServer(
       if (stats.type !== 'stats') throw new Error(`expected stats, got ${stats.type}`);
       return {
         cpuUs: stats.user + stats.system,
+        systemUs: stats.system,
         procCpuUs: processCpuUs(child.pid),
         monoUs: stats.monoUs,
         mainThreadUs: stats.mainThreadUs,
@@ -217,6 +236,7 @@ export async function startNginxServer(
       const s = await nginx.snapshot();
       return {
         cpuUs: s.workersCpuUs,
+        systemUs: Number.NaN,
         procCpuUs: s.workersCpuUs,
         monoUs: Number.NaN,
         mainThreadUs: s.workersCpuUs,
