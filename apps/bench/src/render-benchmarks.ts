@@ -125,6 +125,11 @@ function handshakes(server: BenchServerReport | undefined): string[] {
     'floor of these ratios. CPU in µs per handshake. Goal: ours ≤ 1.05 of 1 with one certificate, 2/1 ≤ 1.10 with two.',
     '"ours 1 cert, no hello read" is ours with one certificate and `clientHello: false`: straight to TLS, no ClientHello read in JS.',
     '"deferAccept" columns: ours with `deferAccept: true` (TCP_DEFER_ACCEPT: the kernel hands a connection over once its hello is there).',
+    ...(server.settings.serverNodeFlags?.length
+      ? [
+          `Every Node server process runs with \`${server.settings.serverNodeFlags.join(' ')}\` (see packages/server/README.md: without it, V8's memory reducer put some processes of each server, at random, into a state 20% slower).`,
+        ]
+      : []),
     '',
     '| TLS | key | rate/s | 1 node:tls | 2 ours | 3 nginx | 2/1 | 2/3 | 3/1 | ours 1 cert/1 | ours 1 cert, no hello read/1 | ours 1 cert, deferAccept/1 | 2 with deferAccept/1 | OCSPRequest/1 | A/A 1 | A/A 2 | added p50 / p99 µs (2 vs 1) |',
     '| --- | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |',

@@ -195,6 +195,20 @@ const MODES: ServerMode[] = (() => {
         (!m.endsWith('-defer') || process.platform === 'linux')),
   );
 })();
+/**
+ * Node flags of every measured Node server process (BENCH_SERVER_NODE_FLAGS; empty: V8's
+ * defaults). Default `--no-memory-reducer`. V8's memory reducer takes a process whose allocation
+ * rate falls low (about 1 MB/s: what a server process allocates at the bench's 50 handshakes/s)
+ * for idle and shrinks its heap; measured here, in the TLS 1.2 cells some processes of every
+ * Node server, node:tls's included, then stayed in a state with 100-220 µs per handshake on
+ * threads other than the main one (against 15-50) and a main thread 15% slower, and others did
+ * not: per-process figures fell into two groups 20% apart, so a server's ratio came out of how
+ * many of its processes fell into which (1.18x against 1.10x for the same code in one run).
+ * Without the reducer, the 4 processes of each server agreed within 4%.
+ */
+const SERVER_NODE_FLAGS = (process.env['BENCH_SERVER_NODE_FLAGS'] ?? '--no-memory-reducer')
+  .split(' ')
+  .filter(Boolean);
 const PROFILE = process.env['BENCH_PROFILE'] !== '0';
 const PERF = process.env['BENCH_PERF'] !== '0';
 const CLUSTER = process.env['BENCH_CLUSTER'] !== '0';
@@ -1153,7 +1167,7 @@ async function main(): Promise<void> {
                   }),
                 ]
               : Array.from({ length: REPLICAS }, (_, replica) =>
-                  startNodeServer(mode, key, startContext, [], replica),
+                  startNodeServer(mode, key, startContext, SERVER_NODE_FLAGS, replica),
                 ),
           ),
         );
@@ -1265,6 +1279,7 @@ async function main(): Promise<void> {
         oursLoadedAs: OURS_FROM_SOURCE
           ? 'sources through tsx (esbuild, keepNames)'
           : 'dist, as published (tsc -p tsconfig.build.json, built at the start of the run)',
+        serverNodeFlags: SERVER_NODE_FLAGS,
       },
       servers: SERVERS.filter((s) => modes.includes(s.mode)),
       handshakeCpu: cells,

@@ -85,6 +85,8 @@ export interface Settings {
   readonly clientSigalgs: Readonly<Record<KeyType, string>>;
   readonly handshake: string;
   readonly oursLoadedAs: string;
+  /** Node flags of the measured Node server processes (BENCH_SERVER_NODE_FLAGS). */
+  readonly serverNodeFlags?: readonly string[];
 }
 
 export interface ServerDescription {
