@@ -8,10 +8,11 @@ import type * as net from 'node:net';
  *
  * The server reads the hello before anything else. Without this, a connection is accepted,
  * its read is started, and the event loop goes to sleep until the hello follows (a client
- * makes its key share between the two); measured here, that extra sleep and wake-up per
- * connection is most of what reading the hello costs over a plain `node:tls` server. Node
- * cannot set the option (nodejs/node#7861), so it is set through koffi, a C FFI, when the
- * application has installed it.
+ * makes its key share between the two): one wake-up per connection more than a plain
+ * `node:tls` server, which builds its TLS socket in that gap. With it the process is woken once,
+ * with the hello there, and connections that never send anything never reach it. Node cannot
+ * set the option (nodejs/node#7861), so it is set through koffi, a C FFI, when the application
+ * has installed it.
  */
 
 const IPPROTO_TCP = 6;
