@@ -371,13 +371,12 @@ export class StapleServer extends net.Server {
     this.on('connection', (socket: net.Socket) => this.#accept(socket));
     // Before the application's own 'listening' listeners (listen's callback among them), and
     // before the first poll for connections.
-    this.on('listening', () => this.#deferAccept());
-    if (kind !== 'tls') {
-      // Listening again after close(): restart the connection checks close() stopped.
-      this.on('listening', () => {
-        for (const { inner } of this.#inners) inner.emit('listening');
-      });
-    }
+    this.on('listening', () => {
+      this.#deferAccept();
+      // HTTPS, HTTP/2: listening again after close() restarts the connection checks close()
+      // stopped.
+      if (kind !== 'tls') for (const { inner } of this.#inners) inner.emit('listening');
+    });
   }
 
   #forward(entry: Entry, event: string): void {
