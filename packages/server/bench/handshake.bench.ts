@@ -50,6 +50,7 @@
  * BENCH_KEYS (ecdsa,rsa), BENCH_TLS12=0 to skip TLS 1.2, BENCH_SERVERS (a subset of the modes
  * above; node-tls is always run), BENCH_NGINX=0 to skip nginx (BENCH_NGINX_BIN: which one),
  * BENCH_FIXED=0 to skip the fixed-rate part, BENCH_PROFILE=0 to skip the profiles,
+ * BENCH_PROFILE_MODES (which servers to profile, node-tls,ours-rsa-ecdsa,nginx),
  * BENCH_PERF=0 to skip perf, BENCH_CLUSTER=0 to skip the whole-machine part (its own settings
  * in cluster.ts), BENCH_OURS_LOADER=tsx to run our packages from their sources through tsx's
  * esbuild transform instead of from their `dist`, built first (build-ours.ts) and loaded as
@@ -211,6 +212,13 @@ const SERVER_NODE_FLAGS = (process.env['BENCH_SERVER_NODE_FLAGS'] ?? '--no-memor
   .filter(Boolean);
 const PROFILE = process.env['BENCH_PROFILE'] !== '0';
 const PERF = process.env['BENCH_PERF'] !== '0';
+// Which servers are profiled (each also has to be among BENCH_SERVERS).
+const PROFILE_MODES: readonly ServerMode[] = process.env['BENCH_PROFILE_MODES']?.trim()
+  ? envList(
+      'BENCH_PROFILE_MODES',
+      SERVERS.map((s) => s.mode),
+    )
+  : ['node-tls', 'ours-rsa-ecdsa', 'nginx'];
 const CLUSTER = process.env['BENCH_CLUSTER'] !== '0';
 const FIXED = process.env['BENCH_FIXED'] !== '0';
 /**
@@ -1203,7 +1211,7 @@ async function main(): Promise<void> {
       const key = KEYS[0]!;
       const rate = cells.find((c) => c.key === key && c.version === 'TLSv1.3')?.rate ?? RATE;
       const done: ServerProfile[] = [];
-      for (const mode of ['node-tls', 'ours-rsa-ecdsa', 'nginx'] as const) {
+      for (const mode of PROFILE_MODES) {
         if (!modes.includes(mode)) continue;
         if (mode === 'nginx' && !usePerf) continue;
         const p = await profileServer(
