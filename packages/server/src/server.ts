@@ -76,8 +76,9 @@ export interface StapleServerOptions extends TlsPassThrough {
    * server with exactly one certificate and no `select`, where there is nothing to choose. The
    * connection then goes straight to TLS, stapled as ever, at about the CPU cost of a plain
    * `node:tls` server; what needs the hello is not there: `getStapleInfo().hello` is undefined,
-   * a plain HTTP request gets no `400` (TLS refuses it), and slow or oversized hellos are left to
-   * TLS (`handshakeTimeout`).
+   * malformed hellos are refused by TLS with its own errors, and slow or oversized ones are left
+   * to TLS (`handshakeTimeout`). A plain HTTP request still gets the `400`, for the requests
+   * OpenSSL recognises (GET, POST, HEAD, PUT, CONNECT), as in nginx.
    */
   readonly clientHello?: ReadClientHelloOptions | false;
   /**
@@ -213,6 +214,7 @@ let refuseLater: (server: StapleServer, socket: net.Socket, error: ClientHelloEr
 // Node does something itself when nobody listens (clientError: a 400/408 answer and a close;
 // checkContinue: 100 Continue, then 'request'; checkExpectation: 417; upgrade: an ordinary
 // request; keylog: not computed at all), which a forwarder that is always there would prevent.
+// (tlsClientError is not among them: the server always listens, see #onTlsClientError.)
 const FORWARDED: ReadonlySet<string> = new Set([
   // HTTP/2 (unknownProtocol: without a listener Node answers 403 and closes).
   'session',
@@ -220,7 +222,6 @@ const FORWARDED: ReadonlySet<string> = new Set([
   'sessionError',
   'unknownProtocol',
   'secureConnection',
-  'tlsClientError',
   'request',
   'upgrade',
   'connect',
@@ -590,6 +591,7 @@ export class StapleServer extends net.Server {
     for (const event of FORWARDED) {
       if (this.listenerCount(event) > 0) this.#forward(entry, event);
     }
+    inner.on('tlsClientError', this.#onTlsClientError);
     this.#inners.add(entry);
     return entry;
   }
@@ -780,26 +782,48 @@ export class StapleServer extends net.Server {
 
   #refuse(socket: net.Socket, error: ClientHelloError): void {
     if (isClientHelloError(error, 'ERR_CLIENT_HELLO_NOT_TLS') && /HTTP/.test(error.message)) {
-      // Like nginx's "The plain HTTP request was sent to HTTPS port": a readable answer, then close.
-      this.#stats.plainHttp++;
-      this.#emitClientError(
-        new StapleServerError(
-          'ERR_STAPLE_SERVER_PLAIN_HTTP',
-          'a plain HTTP request on the TLS port',
-          { cause: error },
-        ),
-        socket,
-      );
-      if (!socket.destroyed) {
-        socket.end(PLAIN_HTTP_RESPONSE);
-        socket.resume();
-        socket.setTimeout(2_000, () => socket.destroy());
-      }
+      this.#answerPlainHttp(socket, error);
       return;
     }
     this.#stats.badHello++;
     this.#emitClientError(error, socket);
     socket.destroy();
+  }
+
+  /**
+   * A TLS error of a connection handed to TLS. Where the hello was not read (`clientHello:
+   * false`), a plain HTTP request reaches OpenSSL, which recognises it (GET, POST, HEAD, PUT and
+   * CONNECT; nginx answers from the same error) and fails the handshake without sending
+   * anything: the TCP socket underneath is still open to answer on.
+   */
+  readonly #onTlsClientError = (error: Error, tlsSocket: tls.TLSSocket): void => {
+    const code = (error as { code?: unknown }).code;
+    const raw = (tlsSocket as { _parent?: net.Socket })._parent;
+    if ((code === 'ERR_SSL_HTTP_REQUEST' || code === 'ERR_SSL_HTTPS_PROXY_REQUEST') && raw) {
+      this.#answerPlainHttp(raw, error);
+      return;
+    }
+    this.#emitClientError(error, tlsSocket);
+  };
+
+  /** Like nginx's "The plain HTTP request was sent to HTTPS port": a readable answer, then close. */
+  #answerPlainHttp(socket: net.Socket, cause: Error): void {
+    this.#stats.plainHttp++;
+    this.#emitClientError(
+      new StapleServerError(
+        'ERR_STAPLE_SERVER_PLAIN_HTTP',
+        'a plain HTTP request on the TLS port',
+        {
+          cause,
+        },
+      ),
+      socket,
+    );
+    if (!socket.destroyed) {
+      socket.end(PLAIN_HTTP_RESPONSE);
+      socket.resume();
+      socket.setTimeout(2_000, () => socket.destroy());
+    }
   }
 
   #emitClientError(error: Error, socket: net.Socket): void {

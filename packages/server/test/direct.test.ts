@@ -1,8 +1,9 @@
 /**
  * `clientHello: false`: one certificate, no hello read, the connection straight to TLS with the
  * staple set. Real clients see the same staple as on the reading path; what needs the hello is
- * absent (no `hello` in getStapleInfo, a plain HTTP request gets no 400); options that need a
- * choice are refused. (Must-Staple with clientHello: false is in must-staple.test.ts.)
+ * absent (no `hello` in getStapleInfo); a plain HTTP request still gets its 400, from TLS's own
+ * error; options that need a choice are refused. (Must-Staple with clientHello: false is in
+ * must-staple.test.ts.)
  */
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,13 +100,43 @@ describe('clientHello: false, one RSA certificate', () => {
     expect(info?.staple?.stapling).toBe(true);
   });
 
-  it('a plain HTTP request is refused by TLS (no 400 without the hello) and counted as handed over', async () => {
+  it('a plain HTTP request, recognised by TLS, gets the 400 and is counted, as on the reading path', async () => {
+    for (const request of ['GET / HTTP/1.1\r\nHost: x\r\n\r\n', 'POST /form HTTP/1.0\r\n\r\n']) {
+      const before = server.stats();
+      const errorsBefore = clientErrors.length;
+      const received = await withTimeout(
+        new Promise<string>((resolve) => {
+          const socket = net.connect(port, HOST, () => socket.write(request));
+          let text = '';
+          socket.setEncoding('latin1');
+          socket.on('data', (d: string) => {
+            text += d;
+          });
+          socket.on('error', () => {});
+          socket.on('close', () => resolve(text));
+        }),
+        5_000,
+        'plain HTTP client',
+      );
+      expect(received, request).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+      expect(received, request).toContain('This port speaks HTTPS');
+      await waitFor(() => clientErrors.length > errorsBefore, 5_000, 'tlsClientError');
+      expect(clientErrors.at(-1)?.code, request).toBe('ERR_STAPLE_SERVER_PLAIN_HTTP');
+      const cause = (clientErrors.at(-1) as { cause?: { code?: string } }).cause;
+      expect(cause?.code, request).toBe('ERR_SSL_HTTP_REQUEST');
+      const after = server.stats();
+      expect(after.plainHttp, request).toBe(before.plainHttp + 1);
+      expect(after.handedToTls, request).toBe(before.handedToTls + 1);
+    }
+  });
+
+  it('garbage that is not HTTP is refused by TLS, reported as its own error, without an answer', async () => {
     const before = server.stats();
     const errorsBefore = clientErrors.length;
     const received = await withTimeout(
       new Promise<string>((resolve) => {
         const socket = net.connect(port, HOST, () =>
-          socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'),
+          socket.write(Buffer.from('0102030405060708', 'hex')),
         );
         let text = '';
         socket.setEncoding('latin1');
@@ -116,14 +147,12 @@ describe('clientHello: false, one RSA certificate', () => {
         socket.on('close', () => resolve(text));
       }),
       5_000,
-      'plain HTTP client',
+      'garbage client',
     );
-    expect(received).not.toMatch(/^HTTP\/1\.1 400/);
+    expect(received).not.toContain('HTTP/1.1');
     await waitFor(() => clientErrors.length > errorsBefore, 5_000, 'tlsClientError from TLS');
-    expect(clientErrors.at(-1)?.code).not.toBe('ERR_STAPLE_SERVER_PLAIN_HTTP');
-    const after = server.stats();
-    expect(after.plainHttp).toBe(before.plainHttp);
-    expect(after.handedToTls).toBe(before.handedToTls + 1);
+    expect(clientErrors.at(-1)?.code).toMatch(/^ERR_SSL_/);
+    expect(server.stats().plainHttp).toBe(before.plainHttp);
   });
 
   it('a second certificate is refused at run time, and the first goes on being served', async () => {
@@ -177,7 +206,7 @@ describe('clientHello: false, options', () => {
     ).toThrow(expect.objectContaining(code));
   });
 
-  it('HTTPS: curl --cert-status succeeds and the request sees no hello', async () => {
+  it('HTTPS: curl --cert-status succeeds and the request sees no hello; plain HTTP gets the 400', async () => {
     const server = createServer(
       { certificates: certificatesOf(env.pki, ['ecdsa']), clientHello: false },
       (req, res) => {
@@ -192,6 +221,11 @@ describe('clientHello: false, options', () => {
       expect(curl.stderr).toBe('');
       expect(curl.code).toBe(0);
       expect(curl.stdout).toBe('ecdsa true true');
+      // fetch as the plain-HTTP client nobody here wrote.
+      const plain = await fetch(`http://${HOST}:${port}/`, { signal: AbortSignal.timeout(5_000) });
+      expect(plain.status).toBe(400);
+      expect(await plain.text()).toBe('This port speaks HTTPS: a plain HTTP request came.');
+      expect(server.stats().plainHttp).toBe(1);
     } finally {
       await closeServer(server);
     }
