@@ -13,6 +13,7 @@ import {
   HOST,
   listen,
   nodeHandshake,
+  rawExchange as raw,
   run,
   stapleSerial,
   startEnv,
@@ -20,31 +21,6 @@ import {
   waitFor,
   withTimeout,
 } from './helpers.js';
-
-interface RawResult {
-  readonly received: string;
-  /** From connect to close, in ms. */
-  readonly elapsedMs: number;
-}
-
-/** Writes `bytes` (then nothing more) and waits for the server to close the connection. */
-function raw(port: number, bytes: Buffer | string, timeoutMs = 5_000): Promise<RawResult> {
-  return withTimeout(
-    new Promise<RawResult>((resolve) => {
-      const started = Date.now();
-      const socket = net.connect(port, HOST, () => socket.write(bytes));
-      let received = '';
-      socket.setEncoding('latin1');
-      socket.on('data', (d: string) => {
-        received += d;
-      });
-      socket.on('error', () => {});
-      socket.on('close', () => resolve({ received, elapsedMs: Date.now() - started }));
-    }),
-    timeoutMs,
-    'raw client',
-  );
-}
 
 const getConnections = (server: net.Server) =>
   new Promise<number>((resolve, reject) =>

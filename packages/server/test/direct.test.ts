@@ -1,11 +1,3 @@
-/**
- * `clientHello: false`: one certificate, no hello read, the connection straight to TLS with the
- * staple set. Real clients see the same staple as on the reading path; what needs the hello is
- * absent (no `hello` in getStapleInfo); a plain HTTP request still gets its 400, from TLS's own
- * error; options that need a choice are refused. (Must-Staple with clientHello: false is in
- * must-staple.test.ts.)
- */
-import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createServer,
@@ -25,6 +17,7 @@ import {
   nodeHandshake,
   opensslSerial,
   parseSClient,
+  rawExchange,
   sClient,
   serialOfPeer,
   stapleCertStatus,
@@ -32,7 +25,6 @@ import {
   startEnv,
   type TestEnv,
   waitFor,
-  withTimeout,
 } from './helpers.js';
 
 describe('clientHello: false, one RSA certificate', () => {
@@ -104,20 +96,7 @@ describe('clientHello: false, one RSA certificate', () => {
     for (const request of ['GET / HTTP/1.1\r\nHost: x\r\n\r\n', 'POST /form HTTP/1.0\r\n\r\n']) {
       const before = server.stats();
       const errorsBefore = clientErrors.length;
-      const received = await withTimeout(
-        new Promise<string>((resolve) => {
-          const socket = net.connect(port, HOST, () => socket.write(request));
-          let text = '';
-          socket.setEncoding('latin1');
-          socket.on('data', (d: string) => {
-            text += d;
-          });
-          socket.on('error', () => {});
-          socket.on('close', () => resolve(text));
-        }),
-        5_000,
-        'plain HTTP client',
-      );
+      const { received } = await rawExchange(port, request);
       expect(received, request).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
       expect(received, request).toContain('This port speaks HTTPS');
       await waitFor(() => clientErrors.length > errorsBefore, 5_000, 'tlsClientError');
@@ -133,22 +112,7 @@ describe('clientHello: false, one RSA certificate', () => {
   it('garbage that is not HTTP is refused by TLS, reported as its own error, without an answer', async () => {
     const before = server.stats();
     const errorsBefore = clientErrors.length;
-    const received = await withTimeout(
-      new Promise<string>((resolve) => {
-        const socket = net.connect(port, HOST, () =>
-          socket.write(Buffer.from('0102030405060708', 'hex')),
-        );
-        let text = '';
-        socket.setEncoding('latin1');
-        socket.on('data', (d: string) => {
-          text += d;
-        });
-        socket.on('error', () => {});
-        socket.on('close', () => resolve(text));
-      }),
-      5_000,
-      'garbage client',
-    );
+    const { received } = await rawExchange(port, Buffer.from('0102030405060708', 'hex'));
     expect(received).not.toContain('HTTP/1.1');
     await waitFor(() => clientErrors.length > errorsBefore, 5_000, 'tlsClientError from TLS');
     expect(clientErrors.at(-1)?.code).toMatch(/^ERR_SSL_/);

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type * as net from 'node:net';
+import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
@@ -90,6 +90,38 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
     timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export interface RawResult {
+  readonly received: string;
+  /** From connect to close, in ms. */
+  readonly elapsedMs: number;
+}
+
+/**
+ * A client that is not TLS: writes `bytes` (then nothing more) and waits for the server to
+ * close the connection, keeping what it answered.
+ */
+export function rawExchange(
+  port: number,
+  bytes: Buffer | string,
+  timeoutMs = 5_000,
+): Promise<RawResult> {
+  return withTimeout(
+    new Promise<RawResult>((resolve) => {
+      const started = Date.now();
+      const socket = net.connect(port, HOST, () => socket.write(bytes));
+      let received = '';
+      socket.setEncoding('latin1');
+      socket.on('data', (d: string) => {
+        received += d;
+      });
+      socket.on('error', () => {});
+      socket.on('close', () => resolve({ received, elapsedMs: Date.now() - started }));
+    }),
+    timeoutMs,
+    'raw client',
+  );
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
