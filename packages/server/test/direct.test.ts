@@ -1,3 +1,10 @@
+/**
+ * `clientHello: false`: one certificate, no hello read, the connection straight to TLS with the
+ * staple set. Real clients see the same staple as on the reading path; what needs the hello is
+ * absent (no `hello` in getStapleInfo); a plain HTTP request still gets its 400, from TLS's own
+ * error; options that need a choice are refused. (Must-Staple with clientHello: false is in
+ * must-staple.test.ts.)
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createServer,
