@@ -19,6 +19,7 @@ import * as os from 'node:os';
 import { join } from 'node:path';
 import { Child, OURS_FROM_SOURCE, removeTempDir, trackTempDir } from './children.js';
 import type { ClusterReady } from './cluster-server.js';
+import { envNumber } from './env.js';
 import { buildLoadClient, type LoadResult, runLoadClient } from './load-client.js';
 import { allCpus, cores, coreTimes, processCpuUs } from './proc.js';
 import { type KeyType, median, type ServerConfig, type ServerStats } from './protocol.js';
@@ -34,16 +35,6 @@ export interface ClusterContext {
   readonly nginxBin: string | undefined;
   readonly lifetimeMs: number;
   readonly warnings: string[];
-}
-
-function envNumber(name: string, fallback: number, min: number, max: number): number {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new Error(`${name}=${text}: give a number in [${min}, ${max}]`);
-  }
-  return value;
 }
 
 const SECONDS = envNumber('BENCH_CLUSTER_SECONDS', 5, 1, 60);

@@ -86,6 +86,7 @@ import {
 } from './children.js';
 import { runCluster } from './cluster.js';
 import { type CpuProfile, type ProfileSummary, summarizeProfile } from './cpu-profile.js';
+import { envList, envNumber } from './env.js';
 import { buildLoadClient, runLoadClient } from './load-client.js';
 import { findNginx, nginxVersion } from './nginx.js';
 import { type NativeSummary, perfAvailable, perfReport, startPerf } from './perf-profile.js';
@@ -134,28 +135,6 @@ import {
 const here = dirname(fileURLToPath(import.meta.url));
 const packageDir = join(here, '..');
 const repoRoot = join(here, '../../../');
-
-function envNumber(name: string, fallback: number, min: number, max: number): number {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new Error(`${name}=${text}: give a number in [${min}, ${max}]`);
-  }
-  return value;
-}
-
-/** A comma-separated subset of `all` (default all), in `all`'s order. */
-function envList<T extends string>(name: string, all: readonly T[]): T[] {
-  const text = process.env[name];
-  if (text === undefined || text.trim() === '') return [...all];
-  const asked = text.split(',').map((s) => s.trim());
-  for (const a of asked) {
-    if (!all.includes(a as T))
-      throw new Error(`${name}: unknown ${a}; give some of ${all.join(',')}`);
-  }
-  return all.filter((a) => asked.includes(a));
-}
 
 const RATE = envNumber('BENCH_RATE', 400, 10, 5_000);
 const ROUNDS = Math.round(envNumber('BENCH_ROUNDS', 9, 1, 50));
