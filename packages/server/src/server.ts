@@ -28,6 +28,7 @@ import {
   prepareCertificates,
 } from './certificates.js';
 import { setDeferAccept } from './defer-accept.js';
+import { readWaiting } from './read-waiting.js';
 import { StapleServerError } from './errors.js';
 import { canHandOff, type HandoffOptions, handOff } from './handoff.js';
 
@@ -125,6 +126,11 @@ export interface StapleServerStats {
   readonly badHello: number;
   readonly noCertificate: number;
   readonly mustStapleRefused: number;
+  /**
+   * Connections whose whole ClientHello had come when they were accepted (deferAccept), read
+   * there and then.
+   */
+  readonly helloAtAccept: number;
 }
 
 /**
@@ -194,6 +200,9 @@ function onHandedClose(this: HandedSocket): void {
 }
 
 const OCSP_STATUS_TYPE = 1;
+/** ReadClientHelloOptions' default maxBytes. */
+const DEFAULT_HELLO_BYTES = 16 * 1024;
+const ALLOW_TRAILING = { allowTrailingBytes: true } as const;
 const NO_SELECT_OPTIONS = {};
 
 /** Not a Must-Staple certificate waiting for its first valid staple. */
@@ -301,6 +310,7 @@ export class StapleServer extends net.Server {
     badHello: 0,
     noCertificate: 0,
     mustStapleRefused: 0,
+    helloAtAccept: 0,
   };
 
   constructor(kind: ServerKind, options: StapleServerOptions) {
@@ -625,9 +635,34 @@ export class StapleServer extends net.Server {
       this.#handDirect(socket);
       return;
     }
+    if (this.#deferring && this.#acceptWaiting(socket)) return;
     this.#reading.add(socket);
     // A socket error during the read is reported by the reader; afterwards TLS owns it.
     readClientHelloWith(socket, this.#helloOptions, this.#onHello);
+  }
+
+  /**
+   * deferAccept: the hello has (almost always) come by the time the connection is accepted; read
+   * and parsed here, it is dispatched at once, in 'connection', as tls.Server does. False when
+   * it is not all there: whatever was read is put back, and the ordinary read goes on from it.
+   */
+  #acceptWaiting(socket: net.Socket): boolean {
+    const bytes = readWaiting(socket, this.#helloOptions.maxBytes ?? DEFAULT_HELLO_BYTES);
+    if (bytes === undefined) return false;
+    let hello: ClientHello;
+    try {
+      hello = parseClientHello(bytes, ALLOW_TRAILING);
+    } catch (error) {
+      if (isClientHelloError(error, 'ERR_CLIENT_HELLO_TRUNCATED')) {
+        socket.unshift(bytes);
+        return false;
+      }
+      process.nextTick(refuseLater, this, socket, error as ClientHelloError);
+      return true;
+    }
+    this.#stats.helloAtAccept++;
+    this.#dispatch(socket, hello, bytes);
+    return true;
   }
 
   /**

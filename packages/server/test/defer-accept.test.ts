@@ -1,20 +1,29 @@
 /**
  * deferAccept (TCP_DEFER_ACCEPT, set through koffi): the kernel holds a connection back until
  * its first bytes arrive. Seen from outside: a client that has connected and says nothing is
- * not accepted; its ClientHello brings the connection in, and the handshake is stapled.
+ * not accepted; its ClientHello brings the connection in, is read as the connection is
+ * accepted, and the handshake is stapled. A hello in two parts, and plain HTTP, take the
+ * ordinary ways.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTlsServer, type StapleServer, StapleServerError } from '../src/index.js';
 import {
+  createTlsServer,
+  getStapleInfo,
+  type StapleServer,
+  StapleServerError,
+} from '../src/index.js';
+import {
+  captureHello,
   certificatesOf,
   closeServer,
   HOST,
   listen,
   nodeHandshake,
+  rawExchange,
   sleep,
   stapleSerial,
   startEnv,
@@ -49,10 +58,14 @@ describe('deferAccept', () => {
 
   it('holds a silent connection back until its ClientHello, which is then stapled', async () => {
     env = await startEnv();
-    server = createTlsServer({
-      certificates: certificatesOf(env.pki, ['ecdsa']),
-      deferAccept: true,
-    });
+    const names: (string | undefined)[] = [];
+    server = createTlsServer(
+      { certificates: certificatesOf(env.pki, ['ecdsa']), deferAccept: true },
+      (tlsSocket) => {
+        names.push(getStapleInfo(tlsSocket)?.hello?.serverName);
+        tlsSocket.end();
+      },
+    );
     await server.ready();
     const port = await listen(server);
     expect(server.deferringAccept).toBe(true);
@@ -66,6 +79,46 @@ describe('deferAccept', () => {
     expect(server.stats().accepted).toBe(1);
     expect(staple).toBeDefined();
     expect(stapleSerial(staple!)).toBe(env.pki.leaf('ecdsa').serialNumber);
+    // The hello was there when the connection was accepted, and was read there and then.
+    expect(server.stats().helloAtAccept).toBe(1);
+    expect(names).toEqual(['localhost']);
+  });
+
+  it('a hello that comes in two parts is read on from where the first part ends', async () => {
+    env = await startEnv();
+    server = createTlsServer({
+      certificates: certificatesOf(env.pki, ['ecdsa']),
+      stapling: false,
+      deferAccept: true,
+    });
+    const port = await listen(server);
+    const hello = await captureHello({ requestOCSP: true });
+    const socket = await connected(port);
+    sockets.push(socket);
+    socket.on('error', () => {});
+    const answer = new Promise<Buffer>((resolve) => socket.once('data', resolve));
+    // The first part brings the connection in; the rest comes once it has been accepted.
+    socket.write(hello.subarray(0, 40));
+    await waitFor(() => server!.stats().accepted === 1, 5_000, 'accepted');
+    await sleep(100);
+    socket.write(hello.subarray(40));
+    const first = await withTimeout(answer, 5_000, 'the server answers the hello');
+    // A TLS handshake record: the ServerHello.
+    expect(first[0]).toBe(0x16);
+    expect(server.stats()).toMatchObject({ handedToTls: 1, helloAtAccept: 0, badHello: 0 });
+  });
+
+  it('a plain HTTP request waiting at accept gets the 400', async () => {
+    env = await startEnv();
+    server = createTlsServer({
+      certificates: certificatesOf(env.pki, ['ecdsa']),
+      stapling: false,
+      deferAccept: true,
+    });
+    const port = await listen(server);
+    const { received } = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(received).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(server.stats()).toMatchObject({ accepted: 1, plainHttp: 1, handedToTls: 0 });
   });
 
   it('without it, the same silent connection is accepted at once', async () => {

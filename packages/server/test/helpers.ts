@@ -361,6 +361,34 @@ export function nodeHandshake(
 }
 
 /** A TLS server listener that writes a line and ends, so that `nodeHandshake` returns. */
+/** The first bytes Node's TLS client sends (its ClientHello), caught by a plain TCP server. */
+export async function captureHello(options: tls.ConnectionOptions & { requestOCSP?: boolean }) {
+  const catcher = net.createServer();
+  await new Promise<void>((resolve) => catcher.listen(0, '127.0.0.1', resolve));
+  try {
+    const caught = new Promise<Buffer>((resolve) =>
+      catcher.once('connection', (socket) =>
+        socket.once('data', (chunk: Buffer) => {
+          resolve(chunk);
+          socket.destroy();
+        }),
+      ),
+    );
+    const client = tls.connect({
+      ...options,
+      port: (catcher.address() as net.AddressInfo).port,
+      host: '127.0.0.1',
+      servername: 'localhost',
+    });
+    client.on('error', () => {});
+    const hello = await caught;
+    client.destroy();
+    return hello;
+  } finally {
+    catcher.close();
+  }
+}
+
 export function endWith(text: string) {
   return (socket: tls.TLSSocket) => {
     socket.on('error', () => {});

@@ -5,11 +5,11 @@
  * wrong), and with several hostnames (SNI, wildcard, default).
  */
 import * as net from 'node:net';
-import * as tls from 'node:tls';
 import { parseClientHello } from '@staple/client-hello';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTlsServer, getStapleInfo, type StapleServer } from '../src/index.js';
 import {
+  captureHello,
   certificatesOf,
   closeServer,
   endWith,
@@ -20,34 +20,6 @@ import {
   startEnv,
   type TestEnv,
 } from './helpers.js';
-
-/** The first bytes Node's TLS client sends (its ClientHello), caught by a plain TCP server. */
-async function captureHello(options: tls.ConnectionOptions & { requestOCSP?: boolean }) {
-  const catcher = net.createServer();
-  await new Promise<void>((resolve) => catcher.listen(0, '127.0.0.1', resolve));
-  try {
-    const caught = new Promise<Buffer>((resolve) =>
-      catcher.once('connection', (socket) =>
-        socket.once('data', (chunk: Buffer) => {
-          resolve(chunk);
-          socket.destroy();
-        }),
-      ),
-    );
-    const client = tls.connect({
-      ...options,
-      port: (catcher.address() as net.AddressInfo).port,
-      host: '127.0.0.1',
-      servername: 'localhost',
-    });
-    client.on('error', () => {});
-    const hello = await caught;
-    client.destroy();
-    return hello;
-  } finally {
-    catcher.close();
-  }
-}
 
 const RSA_TLS12 = { ciphers: 'ECDHE-RSA-AES128-GCM-SHA256', maxVersion: 'TLSv1.2' } as const;
 const RSA_TLS13 = {
