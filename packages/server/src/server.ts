@@ -28,9 +28,9 @@ import {
   prepareCertificates,
 } from './certificates.js';
 import { setDeferAccept } from './defer-accept.js';
-import { readWaiting } from './read-waiting.js';
 import { StapleServerError } from './errors.js';
 import { canHandOff, type HandoffOptions, handOff } from './handoff.js';
+import { readWaiting } from './read-waiting.js';
 
 /** A certificate as selection policies see it. */
 export interface CertificateChoice {
