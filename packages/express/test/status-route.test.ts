@@ -107,6 +107,7 @@ describe('statusRoute', () => {
         badHello: 0,
         noCertificate: 0,
         mustStapleRefused: 0,
+        helloAtAccept: 0,
       },
     });
     expect(got.body.certificates[0]?.subject).toContain(`CN=${env.pki.leaf('rsa').commonName}`);
