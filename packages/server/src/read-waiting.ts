@@ -3,7 +3,8 @@ import type * as net from 'node:net';
 
 /**
  * What a just-accepted connection has sent already, read at once from its file descriptor, or
- * undefined when nothing is there (or the descriptor is not to be had). For a server whose
+ * undefined when nothing is there (or the descriptor is not to be had); throws the read's error
+ * (ECONNRESET) when it failed. These bytes are not in the socket's `bytesRead`. For a server whose
  * kernel hands connections over only once their first bytes have come (TCP_DEFER_ACCEPT): the
  * ClientHello is then waiting at accept, and reading it here, in 'connection', spares the
  * round through the event loop and a JavaScript read callback per connection, which measured
@@ -16,10 +17,12 @@ export function readWaiting(socket: net.Socket, maxBytes: number): Buffer | unde
   shared ??= Buffer.allocUnsafeSlow(SHARED_BYTES);
   let read: number;
   try {
-    // The socket is non-blocking: EAGAIN (thrown) when nothing has come yet.
     read = readSync(fd, shared, 0, Math.min(maxBytes, SHARED_BYTES), null);
-  } catch {
-    return undefined;
+  } catch (error) {
+    // The socket is non-blocking: EAGAIN when nothing has come yet. Anything else (a reset) is
+    // the caller's: the kernel reports it once, and the ordinary read would see only an end.
+    if ((error as { code?: unknown }).code === 'EAGAIN') return undefined;
+    throw error;
   }
   // 0 is the end of the stream, which stays readable: the ordinary read will see it too.
   if (read <= 0) return undefined;

@@ -7,7 +7,7 @@ import * as tls from 'node:tls';
 import {
   CertificateIndex,
   type ClientHello,
-  type ClientHelloError,
+  ClientHelloError,
   isClientHelloError,
   parseClientHello,
   type ReadClientHelloOptions,
@@ -199,6 +199,7 @@ function onHandedClose(this: HandedSocket): void {
   this[HANDED]?.entry.release();
 }
 
+const ignore = () => {};
 const OCSP_STATUS_TYPE = 1;
 /** ReadClientHelloOptions' default maxBytes. */
 const DEFAULT_HELLO_BYTES = 16 * 1024;
@@ -643,11 +644,32 @@ export class StapleServer extends net.Server {
 
   /**
    * deferAccept: the hello has (almost always) come by the time the connection is accepted; read
-   * and parsed here, it is dispatched at once, in 'connection', as tls.Server does. False when
-   * it is not all there: whatever was read is put back, and the ordinary read goes on from it.
+   * and parsed here, it is dispatched at once, in 'connection', as tls.Server does (so `select`
+   * and the refusals run inside it too). False when it is not all there: whatever was read is
+   * put back, and the ordinary read goes on from it.
    */
   #acceptWaiting(socket: net.Socket): boolean {
-    const bytes = readWaiting(socket, this.#helloOptions.maxBytes ?? DEFAULT_HELLO_BYTES);
+    // Only a socket this server accepted, untouched: libuv has not read from it yet. One emitted
+    // into 'connection' by other code may have been read from, or have bytes buffered.
+    if (
+      (socket as { server?: unknown }).server !== this ||
+      socket.readableLength !== 0 ||
+      socket.bytesRead !== 0
+    ) {
+      return false;
+    }
+    let bytes: Buffer | undefined;
+    try {
+      bytes = readWaiting(socket, this.#helloOptions.maxBytes ?? DEFAULT_HELLO_BYTES);
+    } catch (cause) {
+      const error = new ClientHelloError(
+        'ERR_CLIENT_HELLO_CLOSED',
+        `the connection failed: ${(cause as Error).message}`,
+        { offset: 0, cause },
+      );
+      process.nextTick(refuseLater, this, socket, error);
+      return true;
+    }
     if (bytes === undefined) return false;
     let hello: ClientHello;
     try {
@@ -817,7 +839,7 @@ export class StapleServer extends net.Server {
 
   #refuse(socket: net.Socket, error: ClientHelloError): void {
     if (isClientHelloError(error, 'ERR_CLIENT_HELLO_NOT_TLS') && /HTTP/.test(error.message)) {
-      this.#answerPlainHttp(socket, error);
+      this.#answerPlainHttp(socket, error, true);
       return;
     }
     this.#stats.badHello++;
@@ -835,14 +857,19 @@ export class StapleServer extends net.Server {
     const code = (error as { code?: unknown }).code;
     const raw = (tlsSocket as { _parent?: net.Socket })._parent;
     if ((code === 'ERR_SSL_HTTP_REQUEST' || code === 'ERR_SSL_HTTPS_PROXY_REQUEST') && raw) {
-      this.#answerPlainHttp(raw, error);
+      this.#answerPlainHttp(raw, error, false);
       return;
     }
     this.#emitClientError(error, tlsSocket);
   };
 
-  /** Like nginx's "The plain HTTP request was sent to HTTPS port": a readable answer, then close. */
-  #answerPlainHttp(socket: net.Socket, cause: Error): void {
+  /**
+   * Like nginx's "The plain HTTP request was sent to HTTPS port": a readable answer, then close.
+   * `drain`: the request is read and dropped until the client closes (2 s at most), so that the
+   * answer is not cut off by a reset for unread bytes. Not where TLS has taken the socket (a
+   * plain HTTP request that reached TLS): TLS closes it right after the answer is written.
+   */
+  #answerPlainHttp(socket: net.Socket, cause: Error, drain: boolean): void {
     this.#stats.plainHttp++;
     this.#emitClientError(
       new StapleServerError(
@@ -854,8 +881,11 @@ export class StapleServer extends net.Server {
       ),
       socket,
     );
-    if (!socket.destroyed) {
-      socket.end(PLAIN_HTTP_RESPONSE);
+    if (socket.destroyed) return;
+    // The reader's listeners are gone: a client that resets now must not be an unhandled 'error'.
+    socket.on('error', ignore);
+    socket.end(PLAIN_HTTP_RESPONSE);
+    if (drain) {
       socket.resume();
       socket.setTimeout(2_000, () => socket.destroy());
     }

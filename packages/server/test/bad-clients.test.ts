@@ -15,6 +15,7 @@ import {
   nodeHandshake,
   rawExchange as raw,
   run,
+  sleep,
   stapleSerial,
   startEnv,
   type TestEnv,
@@ -112,6 +113,24 @@ describe('bad clients', () => {
     }
   });
 
+  it('a plain HTTP client that resets the connection after the 400 does not disturb the server', async () => {
+    const before = server.stats();
+    const socket = net.connect({ port, host: HOST, allowHalfOpen: true }, () =>
+      socket.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'),
+    );
+    socket.on('error', () => {});
+    const answered = new Promise<string>((resolve) =>
+      socket.once('data', (chunk: Buffer) => resolve(chunk.toString('latin1'))),
+    );
+    expect(await withTimeout(answered, 5_000, 'the 400')).toMatch(/^HTTP\/1\.1 400/);
+    // While the server still reads what is left of the request: a reset (RST), as scanners do.
+    socket.resetAndDestroy();
+    await sleep(200);
+    const { ocsp } = await nodeHandshake(port, env.pki.rootPem);
+    expect(ocsp).toBeDefined();
+    expect(server.stats().plainHttp).toBe(before.plainHttp + 1);
+  });
+
   it('garbage bytes are closed at once and counted', async () => {
     const before = server.stats();
     const result = await raw(port, Buffer.from([0x00, 0xff, 0x13, 0x37, 0x42, 0x00, 0x01]));
@@ -165,6 +184,6 @@ describe('bad clients', () => {
     expect(s.accepted).toBe(
       s.handedToTls + s.plainHttp + s.badHello + s.noCertificate + s.mustStapleRefused,
     );
-    expect(s.plainHttp).toBe(3);
+    expect(s.plainHttp).toBe(4);
   });
 });
