@@ -56,6 +56,17 @@ describe('deferAccept', () => {
     env = undefined;
   });
 
+  /** An ECDSA server without stapling, deferring accept; its port. */
+  async function startDeferring(): Promise<number> {
+    env = await startEnv();
+    server = createTlsServer({
+      certificates: certificatesOf(env.pki, ['ecdsa']),
+      stapling: false,
+      deferAccept: true,
+    });
+    return listen(server);
+  }
+
   it('holds a silent connection back until its ClientHello, which is then stapled', async () => {
     env = await startEnv();
     const names: (string | undefined)[] = [];
@@ -85,13 +96,7 @@ describe('deferAccept', () => {
   });
 
   it('a hello that comes in two parts is read on from where the first part ends', async () => {
-    env = await startEnv();
-    server = createTlsServer({
-      certificates: certificatesOf(env.pki, ['ecdsa']),
-      stapling: false,
-      deferAccept: true,
-    });
-    const port = await listen(server);
+    const port = await startDeferring();
     const hello = await captureHello({ requestOCSP: true });
     const socket = await connected(port);
     sockets.push(socket);
@@ -105,20 +110,14 @@ describe('deferAccept', () => {
     const first = await withTimeout(answer, 5_000, 'the server answers the hello');
     // A TLS handshake record: the ServerHello.
     expect(first[0]).toBe(0x16);
-    expect(server.stats()).toMatchObject({ handedToTls: 1, helloAtAccept: 0, badHello: 0 });
+    expect(server!.stats()).toMatchObject({ handedToTls: 1, helloAtAccept: 0, badHello: 0 });
   });
 
   it('a plain HTTP request waiting at accept gets the 400', async () => {
-    env = await startEnv();
-    server = createTlsServer({
-      certificates: certificatesOf(env.pki, ['ecdsa']),
-      stapling: false,
-      deferAccept: true,
-    });
-    const port = await listen(server);
+    const port = await startDeferring();
     const { received } = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     expect(received).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
-    expect(server.stats()).toMatchObject({ accepted: 1, plainHttp: 1, handedToTls: 0 });
+    expect(server!.stats()).toMatchObject({ accepted: 1, plainHttp: 1, handedToTls: 0 });
   });
 
   it('without it, the same silent connection is accepted at once', async () => {
