@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  createServer,
   createTlsServer,
   getStapleInfo,
   type StapleServer,
@@ -20,6 +21,7 @@ import {
   captureHello,
   certificatesOf,
   closeServer,
+  curlHttps,
   HOST,
   listen,
   nodeHandshake,
@@ -118,6 +120,29 @@ describe('deferAccept', () => {
     const { received } = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     expect(received).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
     expect(server!.stats()).toMatchObject({ accepted: 1, plainHttp: 1, handedToTls: 0 });
+  });
+
+  it('HTTPS: curl --cert-status through a hello read at accept, keep-alive requests on it', async () => {
+    env = await startEnv();
+    const seen: string[] = [];
+    server = createServer(
+      { certificates: certificatesOf(env.pki), deferAccept: true },
+      (req, res) => {
+        const info = getStapleInfo(req.socket);
+        seen.push(`${info?.keyType} ${info?.hello?.serverName}`);
+        res.end('ok');
+      },
+    );
+    await server.ready();
+    const port = await listen(server);
+    expect(server.deferringAccept).toBe(true);
+    // Two requests on one connection: one hello, read at accept.
+    const curl = await curlHttps(env, port, ['--cert-status', `https://localhost:${port}/again`]);
+    expect(curl.stderr).toBe('');
+    expect(curl.code).toBe(0);
+    expect(curl.stdout).toBe('okok');
+    expect(seen).toEqual(['ecdsa localhost', 'ecdsa localhost']);
+    expect(server.stats()).toMatchObject({ accepted: 1, helloAtAccept: 1, handedToTls: 1 });
   });
 
   it('without it, the same silent connection is accepted at once', async () => {
