@@ -3,13 +3,14 @@ import type * as net from 'node:net';
 
 /**
  * What a just-accepted connection has sent already, read at once from its file descriptor, or
- * undefined when nothing is there (or the descriptor is not to be had); throws the read's error
- * (ECONNRESET) when it failed. These bytes are not in the socket's `bytesRead`. For a server whose
- * kernel hands connections over only once their first bytes have come (TCP_DEFER_ACCEPT): the
- * ClientHello is then waiting at accept, and reading it here, in 'connection', spares the
- * round through the event loop and a JavaScript read callback per connection, which measured
- * here costs more than the parsing. libuv has not read from the socket yet (it reads when the
- * poll says so), so nothing is read twice or out of order.
+ * undefined when nothing is there (or the descriptor is not to be had); throws the read's
+ * error (ECONNRESET) when it failed. These bytes are not in the socket's `bytesRead`.
+ *
+ * For a server whose kernel hands connections over only once their first bytes have come
+ * (TCP_DEFER_ACCEPT): the ClientHello is then waiting at accept, and reading it here, in
+ * 'connection', spares the round through the event loop and a JavaScript read callback per
+ * connection, which measured here costs more than the parsing. libuv has not read from the
+ * socket yet (it reads when the poll says so), so nothing is read twice or out of order.
  */
 export function readWaiting(socket: net.Socket, maxBytes: number): Buffer | undefined {
   const fd = (socket as { _handle?: { fd?: unknown } | null })._handle?.fd;

@@ -87,9 +87,8 @@ export interface StapleServerOptions extends TlsPassThrough {
    * hands a connection over only once its ClientHello has arrived, so the server does not wake
    * up once for the connection and again for its hello, and reads the hello as it accepts the
    * connection, without a read callback (about 3% less CPU per handshake, measured). `true` is
-   * 1 second, or give seconds:
-   * a client silent for that long is handed over anyway (and then meets the hello's time
-   * limit). Needs koffi, an optional peer dependency (`npm install koffi`); where it cannot be
+   * 1 second, or give seconds: a client silent for that long is handed over anyway (and then
+   * meets the hello's time limit). Needs koffi, an optional peer dependency (`npm install koffi`); where it cannot be
    * set (not Linux, no koffi, a Unix socket, a cluster worker) the server logs a warning and
    * accepts as usual: `deferringAccept` tells which. Default false.
    */
